@@ -1,0 +1,168 @@
+"""The life of a case: its status, the rules its events follow, and adding an event.
+
+Status is derived from the events, never stored::
+
+    received → 受付      referred → 紹介済      started / supported / team_formed → 支援中
+    followed_up → フォローアップ中      closed → 終了      reopened → back to what it was
+
+The rules (``event_problems``) are the single source for both ``case <event>`` commands, which
+refuse an event that breaks them, and ``check``, which reports files that already do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from kitamono.errors import CaseRuleError
+from kitamono.i18n import t
+from kitamono.models import Case, Event
+from kitamono.reference import Reference
+
+_STATUS_OF_EVENT = {
+    "received": "received",
+    "referred": "referred",
+    "started": "supporting",
+    "supported": "supporting",
+    "team_formed": "supporting",
+    "followed_up": "following_up",
+    "closed": "closed",
+}
+
+
+def events_until(case: Case, as_of: date | None) -> list[Event]:
+    """The events dated on or before ``as_of`` (all of them when ``as_of`` is None)."""
+    if as_of is None:
+        return list(case.events)
+    return [e for e in case.events if e.date <= as_of]
+
+
+def status(case: Case, as_of: date | None = None) -> str:
+    """受付, 紹介済, 支援中, フォローアップ中 or 終了 (as their ids), from the events alone."""
+    current = "received"
+    before_close = current
+    for event in events_until(case, as_of):
+        if event.type == "reopened":
+            current = before_close
+        elif event.type == "closed":
+            before_close, current = current, "closed"
+        elif event.type == "supported" and current == "following_up":
+            continue  # support given during follow-up keeps the case in follow-up
+        else:
+            current = _STATUS_OF_EVENT[event.type]
+    return current
+
+
+def start_event(case: Case, as_of: date | None = None) -> Event | None:
+    """The ``started`` event, when support has begun (by ``as_of``)."""
+    return next((e for e in events_until(case, as_of) if e.type == "started"), None)
+
+
+def lead(case: Case) -> str | None:
+    started = start_event(case)
+    return started.lead if started else None
+
+
+def last_contact(case: Case, as_of: date | None = None) -> date | None:
+    events = events_until(case, as_of)
+    return events[-1].date if events else None
+
+
+def suggest_field(text: str, reference: Reference) -> str:
+    """The support field whose keywords appear most in ``text``; ``other`` when none do."""
+    scores = {
+        field_id: sum(text.count(word) for word in spec.keywords)
+        for field_id, spec in reference.fields.items()
+    }
+    best = max(scores.items(), key=lambda item: item[1], default=("other", 0))
+    return best[0] if best[1] > 0 else "other"
+
+
+def plan_fit(case_field: str, municipality: str, reference: Reference) -> tuple[list[str], bool]:
+    """The basic plans covering the municipality, and whether any includes the field."""
+    plans = reference.plans_for(municipality)
+    return [p.id for p in plans], any(case_field in p.fields for p in plans)
+
+
+# --- the rules -----------------------------------------------------------------------------------
+
+
+def event_problems(case: Case, reference: Reference, today: date | None = None) -> list[tuple[int, str]]:
+    """Every broken rule in a case's events, as (event index, message)."""
+    problems: list[tuple[int, str]] = []
+    known = reference.institutions
+    started = closed = False
+    previous: date | None = None
+
+    def problem(index: int, key: str, **values: object) -> None:
+        problems.append((index, t(key, **values)))
+
+    for index, event in enumerate(case.events):
+        where = f"events[{index}]"
+        if index == 0 and event.type != "received":
+            problem(index, "rule.first_received", where=where)
+        if event.date < case.received_on:
+            problem(index, "rule.before_received", where=where, date=event.date, received=case.received_on)
+        if previous is not None and event.date < previous:
+            problem(index, "rule.out_of_order", where=where)
+        if today is not None and event.date > today:
+            problem(index, "rule.future", where=where, date=event.date)
+        previous = event.date
+        for role, ident in _institutions_named(event):
+            if ident not in known:
+                problem(index, "rule.unknown_institution", where=f"{where}.{role}", value=ident)
+        if closed and event.type != "reopened":
+            problem(index, "rule.after_close", where=where, type=event.type)
+        if event.type == "received" and index > 0:
+            problem(index, "rule.received_twice", where=where)
+        elif event.type == "referred":
+            if not event.to:
+                problem(index, "rule.referral_needs_to", where=where)
+            elif event.to == event.by:
+                problem(index, "rule.referral_to_self", where=where, institution=_name(reference, event.by))
+        elif event.type == "started":
+            if started:
+                problem(index, "rule.started_twice", where=where)
+            if not event.lead:
+                problem(index, "rule.start_needs_lead", where=where)
+            started = True
+        elif event.type in ("supported", "followed_up") and not started:
+            problem(index, "rule.before_start", where=where, type=event.type)
+        elif event.type == "team_formed" and len(event.members) < 2:
+            problem(index, "rule.team_needs_members", where=where)
+        elif event.type == "closed":
+            if not event.outcome:
+                problem(index, "rule.close_needs_outcome", where=where)
+            closed = True
+        elif event.type == "reopened":
+            if not closed:
+                problem(index, "rule.reopen_not_closed", where=where)
+            closed = False
+    return problems
+
+
+def _institutions_named(event: Event) -> Iterable[tuple[str, str]]:
+    yield "by", event.by
+    if event.to:
+        yield "to", event.to
+    if event.lead:
+        yield "lead", event.lead
+    for ident in event.supporting:
+        yield "supporting", ident
+    for ident in event.members:
+        yield "members", ident
+
+
+def _name(reference: Reference, ident: str) -> str:
+    inst = reference.institutions.get(ident)
+    return inst.short_name if inst else ident
+
+
+def add_event(case: Case, event: Event, reference: Reference, today: date) -> Case:
+    """The case with ``event`` appended, or a CaseRuleError saying which rule it breaks."""
+    updated = case.model_copy(update={"events": [*case.events, event]})
+    new_index = len(updated.events) - 1
+    for index, message in event_problems(updated, reference, today):
+        if index == new_index:
+            raise CaseRuleError(message)
+    return updated

@@ -1,0 +1,196 @@
+"""Everyday work on cases: log a new one, record an event, edit by hand, load them all.
+
+Each function is one command's core call: it loads what it needs through ``store``, applies the
+rules of ``cases``, and writes through ``store``; it never prints. Every check runs before any
+write, so a refused command leaves every file as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from kitamono import store
+from kitamono.cases import add_event, event_problems, plan_fit, suggest_field
+from kitamono.errors import CaseRuleError, DataError, InputError
+from kitamono.i18n import t
+from kitamono.models import Case, Company, Contact, Event
+from kitamono.reference import Reference, validation_message
+
+
+@dataclass
+class NewCase:
+    """What a user gives to log an inquiry (already parsed: dates are dates)."""
+
+    company: str
+    municipality: str
+    title: str
+    received_by: str
+    channel: str
+    received_on: date
+    summary: str = ""
+    field: str | None = None
+    needs: list[str] = dataclasses.field(default_factory=list)
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    approved_project: date | None = None
+    bank: str | None = None
+    note: str | None = None
+    demo: bool = False
+
+
+@dataclass
+class Logged:
+    case: Case
+    warnings: list[str]
+
+
+def recognised_needs(text: str, ref: Reference) -> list[str]:
+    """Needs recognised from the inquiry's words (the vocabulary of data/needs.yaml)."""
+    return [need for need, words in ref.needs_vocabulary.items() if any(w in text for w in words)]
+
+
+def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
+    """A valid new Case (id still a placeholder) and the warnings it deserves."""
+    from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES
+
+    if new.received_on > today:
+        raise InputError(t("case.future_date", date=new.received_on))
+    received_by = ref.institution(new.received_by).id
+    municipality = ref.municipality(new.municipality).name
+    bank = ref.institution(new.bank).id if new.bank else None
+    if new.channel not in CHANNELS:
+        raise InputError(t("case.bad_channel", value=new.channel, choices=", ".join(CHANNELS)))
+    text = f"{new.title}\n{new.summary}"
+    case_field = new.field or suggest_field(text, ref)
+    if case_field not in CASE_FIELDS:
+        raise InputError(t("case.bad_field", value=case_field, choices=", ".join(CASE_FIELDS)))
+    needs = new.needs or recognised_needs(text, ref)
+    for need in needs:
+        if need not in COMPETENCES:
+            raise InputError(t("case.bad_need", value=need, choices=", ".join(COMPETENCES)))
+    contact = None
+    if new.contact_name or new.contact_phone or new.contact_email:
+        contact = Contact(person=new.contact_name, phone=new.contact_phone, email=new.contact_email)
+    try:
+        case = Case(
+            id="new-0000-0000",
+            demo=new.demo,
+            received_on=new.received_on,
+            received_by=received_by,
+            channel=new.channel,
+            company=Company(name=new.company.strip(), municipality=municipality, bank=bank),
+            contact=contact,
+            title=new.title.strip(),
+            summary=new.summary.strip(),
+            field=case_field,
+            needs=list(dict.fromkeys(needs)),
+            approved_project=new.approved_project,
+            events=[Event(type="received", date=new.received_on, by=received_by, note=new.note)],
+        )
+    except ValidationError as error:
+        raise InputError(validation_message(error)) from None
+    warnings: list[str] = []
+    if new.field is None:
+        warnings.append(t("case.field_suggested", field=_field_name(case_field, ref)))
+    plans, fits = plan_fit(case_field, municipality, ref)
+    if not plans:
+        warnings.append(t("case.no_plan", municipality=municipality))
+    elif not fits and case_field != "other":
+        names = "、".join(ref.plans[p].name for p in plans)
+        warnings.append(t("case.field_not_in_plan", field=_field_name(case_field, ref), plans=names))
+    return Logged(case, warnings)
+
+
+def _field_name(case_field: str, ref: Reference) -> str:
+    spec = ref.fields.get(case_field)
+    return spec.name if spec else t("field.other")
+
+
+def log_case(repo: store.Repository, new: NewCase, ref: Reference, today: date) -> Logged:
+    """Validate and store a new case under a fresh id."""
+    from kitamono.fiscal import fiscal_year
+
+    logged = build_case(new, ref, today)
+    prefix = repo.local.institution or logged.case.received_by
+    created = store.create_case(repo, logged.case, prefix, fiscal_year(logged.case.received_on))
+    return Logged(created, logged.warnings)
+
+
+def load_case(repo: store.Repository, case_id: str) -> Case:
+    return store.load_case_file(repo.find_case_file(case_id))
+
+
+def record_event(repo: store.Repository, case_id: str, event: Event, ref: Reference, today: date) -> Case:
+    """Append ``event`` to a case if the rules allow it, and save the case."""
+    case = load_case(repo, case_id)
+    if event.date > today:
+        raise CaseRuleError(t("rule.future", where=t("word.event"), date=event.date))
+    if event.date < case.received_on:
+        raise CaseRuleError(t("rule.before_received", where=t("word.event"), date=event.date, received=case.received_on))
+    updated = add_event(case, event, ref, today)
+    # A later-dated event may already be there (recorded out of order): keep the file in date order.
+    ordered = sorted(updated.events, key=lambda e: e.date)
+    if ordered != updated.events:
+        updated = updated.model_copy(update={"events": ordered})
+        problems = event_problems(updated, ref, today)
+        if problems:
+            raise CaseRuleError(problems[0][1])
+    store.save_case(repo, updated)
+    return updated
+
+
+@dataclass
+class LoadResult:
+    cases: list[Case]
+    problems: list[str]  # one line per file that could not be read
+
+
+def load_all(repo: store.Repository) -> LoadResult:
+    """Every readable case, and one line for each file that is not."""
+    cases: list[Case] = []
+    problems: list[str] = []
+    for path, loaded in store.iter_cases(repo):
+        if isinstance(loaded, DataError):
+            problems.append(str(loaded))
+        else:
+            cases.append(loaded)
+    return LoadResult(cases, problems)
+
+
+def validate_text(path: Path, text: str, ref: Reference, today: date, expected_id: str) -> Case:
+    """The Case in an edited text, or a DataError saying what is wrong with it."""
+    data = store.parse_case_text(path, text)
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as error:
+        raise DataError(f"{path}: {validation_message(error)}") from None
+    if case.id != expected_id:
+        raise DataError(f"{path}: id: {t('edit.id_changed', id=expected_id)}")
+    from kitamono.checks import check_case
+
+    problems = check_case(case, str(path), ref, today)
+    if problems:
+        raise DataError(problems[0].line())
+    return case
+
+
+def save_edited(repo: store.Repository, case_id: str, text: str, ref: Reference, today: date) -> tuple[Case | None, Path | None]:
+    """Validate an edited case text: save it, or keep it aside and raise with where it is."""
+    path = repo.find_case_file(case_id)
+    original = path.read_text(encoding="utf-8")
+    if text == original:
+        return None, None
+    try:
+        case = validate_text(path, text, ref, today, case_id)
+    except DataError as error:
+        aside = repo.local_dir / "rejected" / f"{case_id}.yaml"
+        store.atomic_write(aside, text)
+        raise DataError(t("edit.rejected", problem=error, path=aside)) from None
+    store.save_case(repo, case)
+    return case, path

@@ -1,0 +1,102 @@
+"""The ``kitamono`` command: one Typer sub-app per command group, joined here.
+
+The only place that turns errors into exit codes: a KitamonoError or an OS error becomes one
+line on stderr and exit 1; usage errors stay with Typer (exit 2); nothing else shows a traceback
+unless ``KITAMONO_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from kitamono.i18n import t
+
+
+class _Group(TyperGroup):
+    """The root group: every command runs inside its error handling."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from kitamono.errors import KitamonoError
+
+        try:
+            return super().invoke(ctx)
+        except KitamonoError as error:
+            typer.echo(f"{t('error.prefix')}: {error}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as error:
+            where = f" ({error.filename})" if error.filename else ""
+            typer.echo(f"{t('error.prefix')}: {t('error.os', reason=error.strerror or error)}{where}", err=True)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("KITAMONO_DEBUG"):
+                raise
+            if type(error).__module__.startswith("click"):
+                raise
+            typer.echo(f"{t('error.prefix')}: {t('error.unexpected', kind=type(error).__name__)}", err=True)
+            raise typer.Exit(1) from None
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        return list(self.commands)  # in the order they were added, not alphabetical
+
+
+app = typer.Typer(
+    cls=_Group,
+    help=t("help.root"),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kitamono import __version__
+
+        typer.echo(f"kitamono {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    repo: Annotated[
+        Path | None, typer.Option("--repo", help=t("opt.repo"), metavar="PATH", show_default=False)
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help=t("opt.version"))
+    ] = False,
+) -> None:
+    from kitamono.cli.common import STATE
+
+    STATE["repo"] = repo
+
+
+def _register() -> None:
+    from kitamono.cli import case, reference, repo
+
+    repo.register(app)
+    app.add_typer(case.app, name="case", help=t("help.case"))
+    reference.register(app)
+    for name in ("exchange", "route", "reports", "sync"):
+        try:
+            module = __import__(f"kitamono.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as error:
+            if error.name != f"kitamono.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app(prog_name="kitamono")

@@ -1,0 +1,279 @@
+"""``kitamono case …``: log an inquiry, look at cases, and record each step of their life."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kitamono.cli.common import (
+    FormatOpt,
+    OutputOpt,
+    emit,
+    fail,
+    info,
+    reference,
+    repository,
+    split_list,
+    today,
+    warn,
+)
+from kitamono.i18n import t
+
+app = typer.Typer(no_args_is_help=True, help=t("help.case"))
+
+ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
+
+DateOpt = Annotated[str | None, typer.Option("--date", help=t("opt.event_date"), metavar="DATE", show_default=False)]
+ByOpt = Annotated[str | None, typer.Option("--by", help=t("opt.by"), metavar="INST", show_default=False)]
+NoteOpt = Annotated[str | None, typer.Option("--note", help=t("opt.note"), show_default=False)]
+CaseIdArg = Annotated[str, typer.Argument(help=t("arg.case_id"), metavar="ID", show_default=False)]
+ContactsOpt = Annotated[bool, typer.Option("--with-contacts", help=t("opt.with_contacts"))]
+
+
+def _text_opt(name: str, key: str):
+    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False)]
+
+
+def _interactive(no_input: bool) -> bool:
+    return not no_input and sys.stdin.isatty()
+
+
+@app.command("new", help=t("help.case.new"))
+def new(
+    company: _text_opt("--company", "opt.company") = None,
+    municipality: _text_opt("--municipality", "opt.municipality") = None,
+    title: _text_opt("--title", "opt.title") = None,
+    summary: _text_opt("--summary", "opt.summary") = None,
+    received_on: _text_opt("--received-on", "opt.received_on") = None,
+    received_by: _text_opt("--received-by", "opt.received_by") = None,
+    channel: _text_opt("--channel", "opt.channel") = None,
+    field: _text_opt("--field", "opt.field") = None,
+    needs: Annotated[list[str] | None, typer.Option("--needs", help=t("opt.needs"), show_default=False)] = None,
+    contact_name: _text_opt("--contact-name", "opt.contact_name") = None,
+    contact_phone: _text_opt("--contact-phone", "opt.contact_phone") = None,
+    contact_email: _text_opt("--contact-email", "opt.contact_email") = None,
+    approved_project: _text_opt("--approved-project", "opt.approved_project") = None,
+    bank: _text_opt("--bank", "opt.bank") = None,
+    note: NoteOpt = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help=t("opt.no_input"))] = False,
+    fmt: FormatOpt = None,
+) -> None:
+    from kitamono.casework import NewCase, log_case
+    from kitamono.cli.prompts import ask
+    from kitamono.fiscal import parse_date
+    from kitamono.models import CHANNELS
+
+    repo = repository()
+    ref = reference(repo)
+    now = today()
+    values = {
+        "company": company, "municipality": municipality, "title": title,
+        "received_by": received_by or repo.local.institution, "channel": channel,
+    }  # fmt: skip
+    interactive = _interactive(no_input)
+    choices = {
+        "municipality": list(ref.municipalities),
+        "received_by": [i.short_name for i in ref.institutions.values()] + list(ref.institutions),
+        "channel": list(CHANNELS),
+    }
+    validators = {
+        "municipality": lambda v: ref.municipality(v).name,
+        "received_by": lambda v: ref.institution(v).id,
+    }
+    for key, value in values.items():
+        if value:
+            continue
+        if not interactive:
+            fail(t("case.missing_value", option="--" + key.replace("_", "-")))
+        values[key] = ask(t(f"prompt.{key}"), choices.get(key), validators.get(key))
+    if summary is None and interactive:
+        summary = ask(t("prompt.summary"), None, None, required=False)
+    received = parse_date(received_on, today=now) if received_on else now
+    approved = parse_date(approved_project, today=now) if approved_project else None
+    logged = log_case(
+        repo,
+        NewCase(
+            company=values["company"], municipality=values["municipality"], title=values["title"],
+            received_by=values["received_by"], channel=values["channel"], received_on=received,
+            summary=summary or "", field=field, needs=split_list(needs), contact_name=contact_name,
+            contact_phone=contact_phone, contact_email=contact_email, approved_project=approved,
+            bank=bank, note=note,
+        ),  # fmt: skip
+        ref,
+        now,
+    )
+    for message in logged.warnings:
+        warn(message)
+    _after_new(logged.case, ref)
+    if fmt == "json":
+        from kitamono.listings import case_json
+        from kitamono.render import to_json
+
+        sys.stdout.write(to_json(case_json(logged.case, with_contacts=True)))
+    else:
+        typer.echo(logged.case.id)
+    info(t("case.created", id=logged.case.id))
+    _auto_commit(repo, logged.case.id)
+
+
+def _after_new(case, ref) -> None:
+    """Show the routing suggestion once the case is logged (when routing is available)."""
+    try:
+        from kitamono.routing import route_case, suggestion_lines
+    except ImportError:
+        return
+    for line in suggestion_lines(route_case(case, ref), ref):
+        info(line)
+
+
+def _auto_commit(repo, case_id: str) -> None:
+    try:
+        from kitamono.gitsync import auto_commit
+    except ImportError:
+        return
+    auto_commit(repo, sys.argv[1:], [case_id])
+
+
+@app.command("show", help=t("help.case.show"))
+def show(case_id: CaseIdArg, with_contacts: ContactsOpt = False, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    from kitamono.casework import load_case
+    from kitamono.listings import case_show_report
+
+    repo = repository()
+    case = load_case(repo, case_id)
+    emit(case_show_report(case, reference(repo), with_contacts), fmt, output, allowed=ALL_FORMATS)
+
+
+@app.command("list", help=t("help.case.list"))
+def list_cases(
+    fy: _text_opt("--fy", "opt.fy") = None,
+    status: _text_opt("--status", "opt.status") = None,
+    field: _text_opt("--field", "opt.field_filter") = None,
+    institution: _text_opt("--institution", "opt.institution_filter") = None,
+    municipality: _text_opt("--municipality", "opt.municipality_filter") = None,
+    plan: _text_opt("--plan", "opt.plan_filter") = None,
+    text: _text_opt("--text", "opt.text_filter") = None,
+    with_contacts: ContactsOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    from kitamono.casework import load_all
+    from kitamono.listings import CaseFilter, case_list_report
+
+    repo = repository()
+    ref = reference(repo)
+    chosen = CaseFilter.parse(ref, fy=fy, status=status, field=field, institution=institution,
+                              municipality=municipality, plan=plan, text=text)  # fmt: skip
+    loaded = load_all(repo)
+    for problem in loaded.problems:
+        warn(problem)
+    emit(case_list_report(loaded.cases, ref, chosen, with_contacts), fmt, output, allowed=ALL_FORMATS)
+
+
+@app.command("history", help=t("help.case.history"))
+def history(case_id: CaseIdArg, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    from kitamono.casework import load_case
+    from kitamono.listings import case_history_report
+
+    repo = repository()
+    emit(case_history_report(load_case(repo, case_id), reference(repo)), fmt, output, allowed=ALL_FORMATS)
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+def _record(case_id: str, event_type: str, date: str | None, by: str | None, note: str | None, **extra) -> None:
+    from kitamono.casework import record_event
+    from kitamono.fiscal import parse_date
+    from kitamono.models import Event
+
+    repo = repository()
+    ref = reference(repo)
+    now = today()
+    actor = by or repo.local.institution
+    if not actor:
+        fail(t("case.missing_by"))
+    when = parse_date(date, today=now) if date else now
+    resolved = {}
+    for key, value in extra.items():
+        if key in ("to", "lead"):
+            resolved[key] = ref.institution(value).id
+        elif key in ("supporting", "members"):
+            resolved[key] = [ref.institution(v).id for v in value]
+        else:
+            resolved[key] = value
+    event = Event(type=event_type, date=when, by=ref.institution(actor).id, note=note, **resolved)
+    record_event(repo, case_id, event, ref, now)
+    info(t("case.event_recorded", id=case_id, event=t(f"event.{event_type}")))
+    _auto_commit(repo, case_id)
+
+
+@app.command("refer", help=t("help.case.refer"))
+def refer(
+    case_id: CaseIdArg,
+    to: Annotated[str, typer.Option("--to", help=t("opt.to"), show_default=False)],
+    date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
+) -> None:  # fmt: skip
+    _record(case_id, "referred", date, by, note, to=to)
+
+
+@app.command("start", help=t("help.case.start"))
+def start(
+    case_id: CaseIdArg,
+    lead: Annotated[str, typer.Option("--lead", help=t("opt.lead"), show_default=False)],
+    with_: Annotated[list[str] | None, typer.Option("--with", help=t("opt.with"), show_default=False)] = None,
+    date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
+) -> None:  # fmt: skip
+    _record(case_id, "started", date, by, note, lead=lead, supporting=split_list(with_))
+
+
+@app.command("support", help=t("help.case.support"))
+def support(case_id: CaseIdArg, date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None) -> None:
+    _record(case_id, "supported", date, by, note)
+
+
+@app.command("follow-up", help=t("help.case.follow_up"))
+def follow_up(case_id: CaseIdArg, date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None) -> None:
+    _record(case_id, "followed_up", date, by, note)
+
+
+@app.command("team", help=t("help.case.team"))
+def team(
+    case_id: CaseIdArg,
+    members: Annotated[list[str], typer.Option("--members", help=t("opt.members"), show_default=False)],
+    date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
+) -> None:  # fmt: skip
+    _record(case_id, "team_formed", date, by, note, members=split_list(members))
+
+
+@app.command("close", help=t("help.case.close"))
+def close(
+    case_id: CaseIdArg,
+    outcome: Annotated[str, typer.Option("--outcome", help=t("opt.outcome"), show_default=False)],
+    date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
+) -> None:  # fmt: skip
+    _record(case_id, "closed", date, by, note, outcome=outcome)
+
+
+@app.command("reopen", help=t("help.case.reopen"))
+def reopen(case_id: CaseIdArg, date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None) -> None:
+    _record(case_id, "reopened", date, by, note)
+
+
+@app.command("edit", help=t("help.case.edit"))
+def edit(case_id: CaseIdArg) -> None:
+    from kitamono.casework import save_edited
+    from kitamono.cli.prompts import edit_text
+
+    repo = repository()
+    ref = reference(repo)
+    path = repo.find_case_file(case_id)
+    edited = edit_text(path.read_text(encoding="utf-8"))
+    case, saved = save_edited(repo, case_id, edited, ref, today())
+    if case is None:
+        info(t("edit.unchanged", id=case_id))
+        return
+    info(t("edit.saved", id=case_id))
+    _auto_commit(repo, case_id)

@@ -1,0 +1,142 @@
+"""What every command shares: the repository option, --format/-o, errors and warnings.
+
+Commands stay thin: read options, make one core call, hand the result to ``emit``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from kitamono.i18n import t
+
+#: Set by the root callback from ``--repo``; read by ``repository()``.
+STATE: dict[str, Any] = {"repo": None}
+
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help=t("opt.format"), metavar="FORMAT", show_default=False),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help=t("opt.output"), metavar="FILE", show_default=False)
+]
+EraOpt = Annotated[bool, typer.Option("--era", help=t("opt.era"))]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("opt.as_of"), metavar="DATE", show_default=False)]
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit 1: the way every domain error leaves kitamono."""
+    typer.echo(f"{t('error.prefix')}: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"{t('warning.prefix')}: {message}", err=True)
+
+
+def info(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def today() -> date:
+    """Today, or ``KITAMONO_TODAY`` (ISO) so that demos and tests are reproducible."""
+    fixed = os.environ.get("KITAMONO_TODAY")
+    return date.fromisoformat(fixed) if fixed else date.today()
+
+
+def as_of_date(value: str | None) -> date:
+    from kitamono.fiscal import parse_date
+
+    return parse_date(value, today=today()) if value else today()
+
+
+def repository():  # -> store.Repository
+    from kitamono.store import open_repository
+
+    return open_repository(STATE["repo"])
+
+
+def optional_repository():
+    """The repository when there is one; None outside any (reference commands work anywhere)."""
+    from kitamono.errors import RepositoryError
+    from kitamono.store import open_repository
+
+    try:
+        return open_repository(STATE["repo"])
+    except RepositoryError:
+        if STATE["repo"] is not None or os.environ.get("KITAMONO_REPO"):
+            raise
+        return None
+
+
+def reference(repo=None):  # -> reference.Reference
+    from kitamono.reference import load_reference
+
+    return load_reference(repo.data_dir if repo is not None else None)
+
+
+def choose_format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
+    from kitamono.render import format_for_path
+
+    if fmt is None and output is not None:
+        fmt = format_for_path(output)
+    if fmt is None:
+        fmt = "table" if sys.stdout.isatty() else "plain"
+    fmt = fmt.lower()
+    if fmt not in allowed:
+        raise typer.BadParameter(t("opt.format_choices", value=fmt, choices=", ".join(allowed)), param_hint="--format")
+    return fmt
+
+
+def emit(report, fmt: str | None, output: Path | None, era: bool = False,
+         allowed: tuple[str, ...] = ("table", "plain", "markdown", "csv", "json")) -> None:
+    """Render ``report`` in the chosen format to ``-o FILE`` or stdout."""
+    from kitamono.render import render_text, write_xlsx
+
+    fmt = choose_format(fmt, output, allowed)
+    if fmt == "xlsx":
+        if output is None:
+            if sys.stdout.isatty():
+                fail(t("opt.xlsx_needs_output"))
+            write_xlsx(report, sys.stdout.buffer, era)
+            return
+        _write_binary(output, lambda handle: write_xlsx(report, handle, era))
+        info(t("opt.written", path=output))
+        return
+    width = None
+    if fmt == "table":
+        import shutil
+
+        width = shutil.get_terminal_size((120, 24)).columns
+    text = render_text(report, fmt, era=era, width=width)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        _write_binary(output, lambda handle: handle.write(text.encode("utf-8")))
+        info(t("opt.written", path=output))
+
+
+def _write_binary(path: Path, write) -> None:
+    import io
+
+    from kitamono.store import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    write(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """``--needs a,b --needs c`` and ``--with 道総研、北洋銀行`` alike, as one flat list."""
+    items: list[str] = []
+    for value in values or []:
+        for part in value.replace("、", ",").replace("，", ",").split(","):
+            if part.strip():
+                items.append(part.strip())
+    return items

@@ -1,0 +1,49 @@
+"""Repository commands: init and check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kitamono.cli.common import FormatOpt, emit, fail, info, reference, repository, today, warn
+from kitamono.i18n import t
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init", help=t("help.init"))(init)
+    app.command("check", help=t("help.check"))(check)
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help=t("arg.init_path"), show_default=False)] = Path("."),
+    institution: Annotated[
+        str | None, typer.Option("--institution", help=t("opt.institution_local"), show_default=False)
+    ] = None,
+) -> None:
+    from kitamono.repository import init_repository
+
+    result = init_repository(path, institution)
+    for line in result.messages:
+        info(line)
+
+
+def check(fmt: FormatOpt = None) -> None:
+    from kitamono.checks import check_repository
+    from kitamono.render import Column, simple_report
+
+    repo = repository()
+    problems = check_repository(repo, today(), lambda: reference(repo))
+    errors = [p for p in problems if p.level == "error"]
+    if fmt == "json":
+        data = [{"path": p.path, "message": p.message, "level": p.level} for p in problems]
+        emit(simple_report("check", [Column("path", "path")], [], data), "json", None)
+    else:
+        for problem in problems:
+            if problem.level == "warning":
+                warn(problem.line())
+            else:
+                typer.echo(problem.line())
+    if errors:
+        raise typer.Exit(1)

@@ -1,0 +1,347 @@
+"""Listings of the reference data and of cases: pure functions from records to a Report.
+
+Each returns a Report whose tables have Japanese headers and whose ``data`` is the stable,
+English-keyed JSON that other tools read.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kitamono.i18n import label, t
+from kitamono.models import FIELD_IDS, SUBPREFECTURES
+from kitamono.reference import Reference
+from kitamono.render import Column, Report, Table
+
+
+def fields_report(ref: Reference) -> Report:
+    plans_per_field = {f: sum(1 for p in ref.plans.values() if f in p.fields) for f in FIELD_IDS}
+    rows = [[f.id, f.name, f.description, plans_per_field[f.id], "、".join(f.keywords)] for f in ref.fields.values()]
+    columns = [
+        Column("id", t("col.id")), Column("name", t("col.field_name")), Column("description", t("col.description")),
+        Column("plans", t("col.plans"), numeric=True), Column("keywords", t("col.keywords")),
+    ]  # fmt: skip
+    data = [
+        {"id": f.id, "name": f.name, "description": f.description, "keywords": f.keywords, "plans": plans_per_field[f.id]}
+        for f in ref.fields.values()
+    ]
+    return Report(t("title.fields"), [Table(t("title.fields"), columns, rows)], data)
+
+
+def institutions_report(ref: Reference, kind: str | None = None) -> Report:
+    chosen = [i for i in ref.institutions.values() if kind is None or i.kind == kind]
+    columns = [
+        Column("id", t("col.id")), Column("short_name", t("col.short_name")), Column("name", t("col.official_name")),
+        Column("kind", t("col.kind")), Column("city", t("col.city")), Column("area", t("col.area")),
+        Column("competences", t("col.competences")), Column("network_member", t("col.network_member")),
+    ]  # fmt: skip
+    rows = [
+        [
+            i.id, i.short_name, i.name, label("kind", i.kind), i.city, i.area,
+            [label("competence", c) for c in i.competences], i.network_member,
+        ]
+        for i in chosen
+    ]  # fmt: skip
+    data = [
+        {
+            "id": i.id, "name": i.name, "short_name": i.short_name, "kind": i.kind, "city": i.city,
+            "area": i.area, "competences": i.competences, "network_member": i.network_member,
+            "representative_body": i.representative_body, "one_stop_window": i.one_stop_window,
+            "address": i.address, "representative": i.representative, "role": i.role,
+            "fields": i.fields, "keywords": i.keywords,
+        }
+        for i in chosen
+    ]  # fmt: skip
+    title = t("title.institutions")
+    return Report(title, [Table(title, columns, rows)], data)
+
+
+def plans_report(ref: Reference, field: str | None = None, municipality: str | None = None) -> Report:
+    plans = [
+        p for p in ref.plans.values()
+        if (field is None or field in p.fields) and (municipality is None or municipality in p.municipalities)
+    ]  # fmt: skip
+    counts = {f: sum(1 for p in ref.plans.values() if f in p.fields) for f in FIELD_IDS}
+    summary = ref.plan_summary
+    columns = [
+        Column("id", t("col.id")), Column("name", t("col.plan_name")), Column("municipalities", t("col.municipalities")),
+        Column("agreed_on", t("col.agreed_on")),
+        *(Column(f, ref.fields[f].name, numeric=False) for f in FIELD_IDS),
+    ]  # fmt: skip
+    rows = [
+        [p.id, p.name, p.municipalities, p.agreed_on, *("●" if f in p.fields else "" for f in FIELD_IDS)]
+        for p in plans
+    ]
+    strategy_rows = [
+        [p.name, s.text, [ref.fields[f].name for f in s.fields]] for p in plans for s in p.strategies
+    ]
+    strategy_columns = [Column("plan", t("col.plan_name")), Column("text", t("col.strategy")), Column("fields", t("col.fields"))]
+    count_rows = [[ref.fields[f].name, counts[f]] for f in FIELD_IDS]
+    count_columns = [Column("field", t("col.field_name")), Column("plans", t("col.plans"), numeric=True)]
+    listed_pairs = sum(len(p.municipalities) for p in ref.plans.values())
+    note = t(
+        "plans.totals", as_of=summary.as_of, agreed=summary.agreed_total, municipalities=summary.municipalities_total,
+        listed=len(ref.plans), pairs=listed_pairs, unnamed=summary.unnamed,
+    )  # fmt: skip
+    data = {
+        "as_of": summary.as_of,
+        "agreed_total": summary.agreed_total,
+        "municipalities_total": summary.municipalities_total,
+        "listed": len(ref.plans),
+        "field_counts": counts,
+        "plans": [
+            {
+                "id": p.id, "name": p.name, "municipalities": p.municipalities, "agreed_on": p.agreed_on,
+                "fields": p.fields, "strategies": [{"text": s.text, "fields": s.fields} for s in p.strategies],
+            }
+            for p in plans
+        ],
+    }  # fmt: skip
+    title = t("title.plans")
+    tables = [
+        Table(title, columns, rows, note=note),
+        Table(t("title.plan_field_counts"), count_columns, count_rows),
+        Table(t("title.strategies"), strategy_columns, strategy_rows),
+    ]
+    return Report(title, tables, data)
+
+
+def municipalities_report(ref: Reference, subprefecture: str | None = None) -> Report:
+    chosen = [m for m in ref.municipalities.values() if subprefecture is None or m.subprefecture == subprefecture]
+    chosen.sort(key=lambda m: m.code)
+    columns = [
+        Column("code", t("col.code")), Column("name", t("col.municipality")), Column("kind", t("col.kind")),
+        Column("subprefecture", t("col.subprefecture")), Column("plans", t("col.plans_of_municipality")),
+    ]  # fmt: skip
+    rows = [[m.code, m.name, m.kind, m.subprefecture, [p.name for p in ref.plans_for(m.name)]] for m in chosen]
+    data = [
+        {"code": m.code, "name": m.name, "kind": m.kind, "subprefecture": m.subprefecture,
+         "plans": [p.id for p in ref.plans_for(m.name)]}
+        for m in chosen
+    ]  # fmt: skip
+    title = t("title.municipalities")
+    return Report(title, [Table(title, columns, rows, note=t("municipalities.count", n=len(chosen)))], data)
+
+
+def subprefecture_of(value: str) -> str:
+    """Accept 十勝, 十勝総合振興局, 十勝振興局 alike."""
+    from kitamono.errors import InputError
+
+    name = value.strip().removesuffix("総合振興局").removesuffix("振興局")
+    if name not in SUBPREFECTURES:
+        raise InputError(t("ref.unknown_subprefecture", value=value, names="、".join(SUBPREFECTURES)))
+    return name
+
+
+def today_default(value: date | None) -> date:
+    return value or date.today()
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+
+def case_json(case, with_contacts: bool = False) -> dict:
+    """A case as tools read it: the file's own keys; contacts only when asked."""
+    from kitamono.cases import lead, status
+
+    data = case.model_dump(mode="json", exclude_defaults=True)
+    if not with_contacts:
+        data.pop("contact", None)
+    data["status"] = status(case)
+    data["lead"] = lead(case)
+    return data
+
+
+def institution_name(ref: Reference, ident: str | None) -> str:
+    if not ident:
+        return ""
+    inst = ref.institutions.get(ident)
+    return inst.short_name if inst else ident
+
+
+def field_name(ref: Reference, field_id: str) -> str:
+    spec = ref.fields.get(field_id)
+    return spec.name if spec else label("field", field_id)
+
+
+class CaseFilter:
+    """The filters of ``case list``, parsed once from what the user typed."""
+
+    def __init__(self, **values):
+        self.fy: int | None = values.get("fy")
+        self.status: str | None = values.get("status")
+        self.field: str | None = values.get("field")
+        self.institution: str | None = values.get("institution")
+        self.municipality: str | None = values.get("municipality")
+        self.plan_municipalities: set[str] | None = values.get("plan_municipalities")
+        self.text: str | None = values.get("text")
+
+    @classmethod
+    def parse(cls, ref: Reference, *, fy=None, status=None, field=None, institution=None,
+              municipality=None, plan=None, text=None) -> CaseFilter:  # fmt: skip
+        from kitamono.errors import InputError
+        from kitamono.fiscal import parse_fiscal_year
+        from kitamono.models import CASE_FIELDS, STATUSES
+
+        if status is not None:
+            by_label = {label("status", s): s for s in STATUSES}
+            if status not in STATUSES and status not in by_label:
+                raise InputError(t("opt.bad_status", value=status, choices="、".join(by_label)))
+            status = by_label.get(status, status)
+        if field is not None:
+            by_name = {field_name(ref, f): f for f in CASE_FIELDS}
+            if field not in CASE_FIELDS and field not in by_name:
+                raise InputError(t("opt.bad_field", value=field, choices=", ".join(CASE_FIELDS)))
+            field = by_name.get(field, field)
+        return cls(
+            fy=parse_fiscal_year(fy) if fy else None,
+            status=status,
+            field=field,
+            institution=ref.institution(institution).id if institution else None,
+            municipality=ref.municipality(municipality).name if municipality else None,
+            plan_municipalities=set(ref.plan(plan).municipalities) if plan else None,
+            text=text,
+        )
+
+    def matches(self, case) -> bool:
+        from kitamono.cases import status as status_of
+        from kitamono.fiscal import fiscal_year
+
+        if self.fy is not None and fiscal_year(case.received_on) != self.fy:
+            return False
+        if self.field is not None and case.field != self.field:
+            return False
+        if self.municipality is not None and case.company.municipality != self.municipality:
+            return False
+        if self.plan_municipalities is not None and case.company.municipality not in self.plan_municipalities:
+            return False
+        if self.institution is not None and self.institution not in involved(case):
+            return False
+        if self.text is not None:
+            haystack = f"{case.id}\n{case.title}\n{case.summary}\n{case.company.name}"
+            if self.text.casefold() not in haystack.casefold():
+                return False
+        if self.status is not None and status_of(case) != self.status:
+            return False
+        return True
+
+
+def involved(case) -> set[str]:
+    """Every institution that took, led, supported or was referred the case."""
+    found = {case.received_by}
+    for event in case.events:
+        found.add(event.by)
+        found.update(x for x in (event.to, event.lead) if x)
+        found.update(event.supporting)
+        found.update(event.members)
+    return found
+
+
+def case_list_report(cases, ref: Reference, chosen: CaseFilter, with_contacts: bool = False) -> Report:
+    from kitamono.cases import lead, status
+
+    selected = sorted((c for c in cases if chosen.matches(c)), key=lambda c: (c.received_on, c.id))
+    columns = [
+        Column("id", t("col.id")), Column("received_on", t("col.received_on")),
+        Column("received_by", t("col.received_by")), Column("company", t("col.company")),
+        Column("municipality", t("col.municipality")), Column("field", t("col.field_name")),
+        Column("title", t("col.title")), Column("status", t("col.status")), Column("lead", t("col.lead")),
+    ]  # fmt: skip
+    if with_contacts:
+        columns += [Column("person", t("col.contact_person")), Column("phone", t("col.contact_phone")),
+                    Column("email", t("col.contact_email"))]  # fmt: skip
+    rows = []
+    data = []
+    for case in selected:
+        row = [
+            case.id, case.received_on, institution_name(ref, case.received_by), case.company.name,
+            case.company.municipality, field_name(ref, case.field), case.title,
+            label("status", status(case)), institution_name(ref, lead(case)),
+        ]  # fmt: skip
+        if with_contacts:
+            contact = case.contact
+            row += [contact.person if contact else None, contact.phone if contact else None,
+                    contact.email if contact else None]  # fmt: skip
+        rows.append(row)
+        item = {
+            "id": case.id, "received_on": case.received_on, "received_by": case.received_by,
+            "company": case.company.name, "municipality": case.company.municipality, "field": case.field,
+            "title": case.title, "status": status(case), "lead": lead(case),
+        }  # fmt: skip
+        if with_contacts:
+            item["contact"] = case.contact.model_dump(exclude_none=True) if case.contact else None
+        data.append(item)
+    title = t("title.cases")
+    return Report(title, [Table(title, columns, rows, note=t("cases.count", n=len(rows)))], data)
+
+
+def case_show_report(case, ref: Reference, with_contacts: bool = False) -> Report:
+    from kitamono.cases import lead, plan_fit, status
+
+    plans, fits = plan_fit(case.field, case.company.municipality, ref)
+    plan_names = "、".join(ref.plans[p].name for p in plans) or t("case.no_plan_short")
+    pairs: list[tuple[str, object]] = [
+        (t("col.id"), case.id),
+        (t("col.status"), label("status", status(case))),
+        (t("col.received_on"), case.received_on),
+        (t("col.received_by"), institution_name(ref, case.received_by)),
+        (t("col.channel"), label("channel", case.channel)),
+        (t("col.company"), case.company.name),
+        (t("col.municipality"), case.company.municipality),
+        (t("col.plans_of_municipality"), plan_names + ("" if fits or not plans else t("case.plan_mismatch_short"))),
+        (t("col.title"), case.title),
+        (t("col.summary"), case.summary),
+        (t("col.field_name"), field_name(ref, case.field)),
+        (t("col.needs"), [label("competence", n) for n in case.needs]),
+        (t("col.lead"), institution_name(ref, lead(case))),
+        (t("col.approved_project"), case.approved_project),
+    ]
+    if case.company.bank:
+        pairs.append((t("col.bank"), institution_name(ref, case.company.bank)))
+    if with_contacts and case.contact:
+        pairs += [
+            (t("col.contact_person"), case.contact.person),
+            (t("col.contact_phone"), case.contact.phone),
+            (t("col.contact_email"), case.contact.email),
+        ]
+    if case.demo:
+        pairs.append((t("col.demo"), t("case.demo_mark")))
+    tables = [Table(t("title.case", id=case.id), [Column("k", t("col.item")), Column("v", t("col.value"))],
+                    [[k, v] for k, v in pairs])]  # fmt: skip
+    if case.conflicts:
+        tables.append(Table(
+            t("title.conflicts"),
+            [Column("field", t("col.conflict_field")), Column("ours", t("col.ours")), Column("theirs", t("col.theirs"))],
+            [[c.field, c.ours, c.theirs] for c in case.conflicts],
+            note=t("case.conflict_hint", id=case.id),
+        ))  # fmt: skip
+    tables.append(_events_table(case, ref))
+    return Report(t("title.case", id=case.id), tables, case_json(case, with_contacts))
+
+
+def _events_table(case, ref: Reference) -> Table:
+    rows = []
+    for event in case.events:
+        detail = []
+        if event.to:
+            detail.append(t("event.detail_to", name=institution_name(ref, event.to)))
+        if event.lead:
+            detail.append(t("event.detail_lead", name=institution_name(ref, event.lead)))
+        if event.supporting:
+            detail.append(t("event.detail_with", names="、".join(institution_name(ref, i) for i in event.supporting)))
+        if event.members:
+            detail.append(t("event.detail_members", names="、".join(institution_name(ref, i) for i in event.members)))
+        if event.outcome:
+            detail.append(t("event.detail_outcome", text=event.outcome))
+        if event.note:
+            detail.append(event.note)
+        rows.append([event.date, label("event", event.type), institution_name(ref, event.by), " / ".join(detail)])
+    columns = [Column("date", t("col.date")), Column("type", t("col.event")), Column("by", t("col.by")),
+               Column("detail", t("col.detail"))]  # fmt: skip
+    return Table(t("title.history"), columns, rows)
+
+
+def case_history_report(case, ref: Reference) -> Report:
+    table = _events_table(case, ref)
+    data = [e.model_dump(mode="json", exclude_defaults=True) for e in case.events]
+    return Report(t("title.history_of", id=case.id), [table], data)

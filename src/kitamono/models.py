@@ -1,0 +1,293 @@
+"""kitamono's records: the reference data of the plan and the support cases.
+
+Strict, immutable Pydantic models and the closed vocabularies they use. No I/O, no printing:
+``reference.py`` and ``store.py`` read and write them. A case file looks like::
+
+    id: hro-2019-0001
+    received_on: 2019-05-14
+    received_by: hro
+    channel: visit
+    company: {name: 株式会社サンプル食品, municipality: 帯広市}
+    title: 乳製品の殺菌工程の見直し
+    summary: …
+    field: food
+    needs: [technical, food_processing]
+    events:
+    - {type: received, date: 2019-05-14, by: hro}
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# --- vocabularies ---------------------------------------------------------------------------------
+
+FieldId = Literal["food", "monozukuri", "it"]
+CaseField = Literal["food", "monozukuri", "it", "other"]
+FIELD_IDS: tuple[str, ...] = ("food", "monozukuri", "it")
+CASE_FIELDS: tuple[str, ...] = ("food", "monozukuri", "it", "other")
+
+Competence = Literal[
+    "technical",  # 工業技術: 試作, 加工, 分析, 品質
+    "food_processing",  # 食品加工技術
+    "testing",  # 試験・分析・評価
+    "design",  # デザイン・工芸
+    "science",  # 科学技術
+    "rnd",  # 研究開発
+    "commercialisation",  # 事業化・実用化
+    "human_resources",  # 人材育成
+    "management",  # 経営
+    "market",  # 市場開拓・販路
+    "startup",  # 創業
+    "finance",  # 融資・資金
+    "sales_channel",  # 支店網を活かした販路拡大
+    "regional",  # 地域振興
+    "life_science",  # 生命工学
+    "advanced_electronics",  # 先端エレクトロニクス
+]
+COMPETENCES: tuple[str, ...] = Competence.__args__  # type: ignore[attr-defined]
+
+InstitutionKind = Literal["support", "network", "government", "external", "academia"]
+INSTITUTION_KINDS: tuple[str, ...] = InstitutionKind.__args__  # type: ignore[attr-defined]
+
+MunicipalityKind = Literal["市", "町", "村"]
+
+#: Hokkaido's 14 振興局, in the order of their municipality code blocks.
+SUBPREFECTURES: tuple[str, ...] = (
+    "石狩", "渡島", "檜山", "後志", "空知", "上川", "留萌",
+    "宗谷", "オホーツク", "胆振", "日高", "十勝", "釧路", "根室",
+)  # fmt: skip
+#: An institution whose area is the whole of Hokkaido.
+ALL_HOKKAIDO = "全道"
+
+Channel = Literal["visit", "phone", "email", "web", "referral", "event", "other"]
+CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
+
+EventType = Literal[
+    "received", "referred", "started", "supported", "followed_up", "team_formed", "closed", "reopened"
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+Status = Literal["received", "referred", "supporting", "following_up", "closed"]
+STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+
+CASE_ID = re.compile(r"^[a-z][a-z0-9_]*-\d{4}-\d{4,}$")
+ASCII_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors and records never change once made."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- reference data -------------------------------------------------------------------------------
+
+
+class SupportField(Strict):
+    """One of the plan's three support fields (支援対象とする事業分野)."""
+
+    id: FieldId
+    name: str
+    description: str
+    keywords: list[str]
+
+
+class Institution(Strict):
+    """A body the plan names: support institution, network participant, government, …"""
+
+    id: str
+    name: str
+    short_name: str
+    kind: InstitutionKind
+    city: str | None = None
+    area: list[str] = Field(min_length=1)
+    competences: list[Competence] = []
+    network_member: bool = False
+    representative_body: bool = False
+    one_stop_window: str | None = None
+    address: str | None = None
+    representative: str | None = None
+    role: str | None = None
+    fields: list[FieldId] = []
+    keywords: list[str] = []
+    note: str | None = None
+    override: bool = Field(default=False, exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _ascii_id(cls, value: str) -> str:
+        if not ASCII_ID.match(value):
+            raise ValueError("id must be lower-case ascii letters, digits and _")
+        return value
+
+    @property
+    def whole_hokkaido(self) -> bool:
+        return ALL_HOKKAIDO in self.area
+
+
+class Strategy(Strict):
+    """One line of a basic plan's 「地域の特性及びその活用戦略」, with its fields."""
+
+    text: str
+    fields: list[FieldId] = []
+
+
+class BasicPlan(Strict):
+    """A municipality's 基本計画 as listed in the plan's appendix (or added later)."""
+
+    id: str
+    name: str
+    municipalities: list[str] = Field(min_length=1)
+    agreed_on: date
+    strategies: list[Strategy] = Field(min_length=1)
+    note: str | None = None
+    override: bool = Field(default=False, exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _ascii_id(cls, value: str) -> str:
+        if not ASCII_ID.match(value):
+            raise ValueError("id must be lower-case ascii letters, digits and _")
+        return value
+
+    @property
+    def fields(self) -> list[str]:
+        """The plan's fields, in the order food, monozukuri, it."""
+        found = {f for s in self.strategies for f in s.fields}
+        return [f for f in FIELD_IDS if f in found]
+
+
+class PlanSummary(Strict):
+    """What the plan says of all basic plans at once (as of 2017-12-22: 28 plans, 32 towns)."""
+
+    as_of: date
+    agreed_total: int
+    municipalities_total: int
+    unnamed: int
+    note: str | None = None
+
+
+class Municipality(Strict):
+    """One of Hokkaido's 179 municipalities, keyed by its 全国地方公共団体コード."""
+
+    code: str
+    name: str
+    kind: MunicipalityKind
+    subprefecture: str
+
+    @field_validator("code")
+    @classmethod
+    def _check_digit(cls, value: str) -> str:
+        if not re.fullmatch(r"01\d{4}", value):
+            raise ValueError("code must be 6 digits starting with 01")
+        total = sum(int(d) * w for d, w in zip(value[:5], (6, 5, 4, 3, 2)))
+        if int(value[5]) != (11 - total % 11) % 10:
+            raise ValueError(f"check digit of {value} is wrong")
+        return value
+
+    @field_validator("subprefecture")
+    @classmethod
+    def _known_subprefecture(cls, value: str) -> str:
+        if value not in SUBPREFECTURES:
+            raise ValueError(f"unknown 振興局 {value!r}")
+        return value
+
+
+class TargetPeriod(Strict):
+    """One period of the plan's target table (FY2017–2018 are one merged period)."""
+
+    label: str
+    fiscal_years: list[int] = Field(min_length=1)
+    new: int
+    continuing: int
+    total: int
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> TargetPeriod:
+        if self.new + self.continuing != self.total:
+            raise ValueError(f"{self.label}: new + continuing != total")
+        return self
+
+
+class Targets(Strict):
+    """The plan's target table and its follow-up rule."""
+
+    follow_up_periods: int = Field(ge=1)
+    periods: list[TargetPeriod] = Field(min_length=1)
+    total: int
+
+    @model_validator(mode="after")
+    def _total(self) -> Targets:
+        if sum(p.total for p in self.periods) != self.total:
+            raise ValueError("the periods' totals do not add up to total")
+        return self
+
+
+# --- cases ----------------------------------------------------------------------------------------
+
+
+class Company(Strict):
+    name: str = Field(min_length=1)
+    municipality: str = Field(min_length=1)
+    bank: str | None = None  # the company's own bank (an institution id), when known
+
+
+class Contact(Strict):
+    """Personal data: shown only when asked (``--with-contacts``)."""
+
+    person: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class Event(Strict):
+    """One step of a case's life. ``by`` is the institution that acted."""
+
+    type: EventType
+    date: date
+    by: str
+    to: str | None = None  # referred
+    lead: str | None = None  # started
+    supporting: list[str] = []  # started
+    members: list[str] = []  # team_formed
+    outcome: str | None = None  # closed
+    note: str | None = None
+
+
+class Conflict(Strict):
+    """Two clones changed the same header field differently; kept until someone resolves it."""
+
+    field: str
+    ours: str | None
+    theirs: str | None
+
+
+class Case(Strict):
+    """An inquiry a company brought, and everything that happened to it since."""
+
+    id: str
+    demo: bool = False
+    received_on: date
+    received_by: str
+    channel: Channel
+    company: Company
+    contact: Contact | None = None
+    title: str = Field(min_length=1)
+    summary: str = ""
+    field: CaseField
+    needs: list[Competence] = []
+    approved_project: date | None = None  # 地域経済牽引事業計画の承認日
+    events: list[Event] = []
+    conflicts: list[Conflict] = []
+
+    @field_validator("id")
+    @classmethod
+    def _case_id(cls, value: str) -> str:
+        if not CASE_ID.match(value):
+            raise ValueError("id must look like hro-2019-0001")
+        return value

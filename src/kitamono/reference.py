@@ -1,0 +1,277 @@
+"""The plan's reference data: fields, institutions, basic plans, municipalities and targets.
+
+The shipped files live in ``data/`` (installed as ``kitamono/data``). A case repository may
+carry its own data folder (``data_dir`` in ``kitamono.yaml``) with files of the same names that
+add records, or replace a shipped one when the record says ``override: true``::
+
+    # <repo>/data/basic_plans.yaml
+    plans:
+    - id: kushiro_town
+      name: 釧路町
+      municipalities: [釧路町]
+      agreed_on: 2018-06-29
+      strategies:
+      - {text: 水産物を活用した食料品製造関連分野, fields: [food]}
+
+Every problem is one ``DataError`` that names the file, the record and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kitamono import yamlio
+from kitamono.errors import DataError, InputError
+from kitamono.i18n import t
+from kitamono.models import (
+    ALL_HOKKAIDO,
+    SUBPREFECTURES,
+    BasicPlan,
+    Institution,
+    Municipality,
+    PlanSummary,
+    SupportField,
+    Targets,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def shipped_data_dir() -> Path:
+    """The data folder of the installed package, or of the source checkout."""
+    installed = Path(__file__).parent / "data"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """All reference data, loaded and cross-checked."""
+
+    fields: dict[str, SupportField]
+    institutions: dict[str, Institution]
+    plans: dict[str, BasicPlan]
+    plan_summary: PlanSummary
+    municipalities: dict[str, Municipality]  # by name; names are unique in Hokkaido
+    targets: Targets
+    needs_vocabulary: dict[str, list[str]] = field(default_factory=dict)
+    sources: tuple[Path, ...] = ()
+
+    # --- look-ups that users type --------------------------------------------------------------
+
+    def institution(self, key: str) -> Institution:
+        """An institution by id or by its exact short (or official) name."""
+        key = key.strip()
+        if key in self.institutions:
+            return self.institutions[key]
+        for inst in self.institutions.values():
+            if key in (inst.short_name, inst.name):
+                return inst
+        names = [i.short_name for i in self.institutions.values()] + list(self.institutions)
+        near = difflib.get_close_matches(key, names, n=3, cutoff=0.4)
+        raise InputError(t("ref.unknown_institution", value=key, near=_near(near)))
+
+    def municipality(self, name: str) -> Municipality:
+        """A municipality by name (``帯広市``) or code (``012076``), with near names on a miss."""
+        name = name.strip()
+        if name in self.municipalities:
+            return self.municipalities[name]
+        for m in self.municipalities.values():
+            if name == m.code or name == m.code[:5]:
+                return m
+        near = difflib.get_close_matches(name, list(self.municipalities), n=3, cutoff=0.3)
+        near += [n for n in self.municipalities if name and name in n and n not in near][:3]
+        raise InputError(t("ref.unknown_municipality", value=name, near=_near(near)))
+
+    def plans_for(self, municipality: str) -> list[BasicPlan]:
+        """The basic plans that cover a municipality (旭川市 has two)."""
+        return [p for p in self.plans.values() if municipality in p.municipalities]
+
+    def plan(self, key: str) -> BasicPlan:
+        key = key.strip()
+        if key in self.plans:
+            return self.plans[key]
+        for p in self.plans.values():
+            if key == p.name:
+                return p
+        raise InputError(t("ref.unknown_plan", value=key, near=_near(difflib.get_close_matches(key, list(self.plans), n=3))))
+
+    def center(self) -> Institution:
+        """The representative body, whose ものづくり支援センター is the one-stop window."""
+        return next(i for i in self.institutions.values() if i.representative_body)
+
+
+def _near(names: list[str]) -> str:
+    return t("ref.did_you_mean", names="、".join(dict.fromkeys(names))) if names else ""
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file strictly, turning every failure into a DataError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: {t('data.unreadable', error=error)}") from None
+    try:
+        return yamlio.load(text)
+    except (yaml.YAMLError, yamlio.YamlRefused) as error:
+        raise DataError(f"{path}: {yamlio.describe_error(error)}") from None
+
+
+def validation_message(error: ValidationError, prefix: str = "") -> str:
+    """``prefix.field: message`` for the first problem of a Pydantic error."""
+    first = error.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    where = ".".join(part for part in (prefix, loc) if part)
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def _records(path: Path, key: str, model: type[M], id_key: str) -> list[M]:
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise DataError(f"{path}: {t('data.expected_list', key=key)}")
+    unknown = set(data) - {key, "summary"}
+    if unknown:
+        raise DataError(f"{path}: {t('data.unknown_key', key=sorted(unknown)[0])}")
+    records: list[M] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data[key]):
+        label = f"{key}[{index}]"
+        if isinstance(raw, dict) and id_key in raw:
+            label += f"({raw[id_key]})"
+        try:
+            record = model.model_validate(raw)
+        except ValidationError as error:
+            raise DataError(f"{path}: {validation_message(error, label)}") from None
+        ident = getattr(record, id_key)
+        if ident in seen:
+            raise DataError(f"{path}: {label}.{id_key}: {t('data.duplicate_id', id=ident)}")
+        seen.add(ident)
+        records.append(record)
+    return records
+
+
+def _merge(
+    shipped: list[M], extra: list[M], id_key: str, path: Path, key: str
+) -> dict[str, M]:
+    merged = {getattr(r, id_key): r for r in shipped}
+    for index, record in enumerate(extra):
+        ident = getattr(record, id_key)
+        if ident in merged and not getattr(record, "override", False):
+            raise DataError(f"{path}: {key}[{index}]({ident}).{id_key}: {t('data.clash', id=ident)}")
+        merged[ident] = record
+    return merged
+
+
+def _model(path: Path, model: type[M], raw: Any, label: str = "") -> M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise DataError(f"{path}: {validation_message(error, label)}") from None
+
+
+def load_reference(extra_dir: Path | None = None) -> Reference:
+    """Load the shipped data, then the repository's own data folder on top of it."""
+    base = shipped_data_dir()
+    dirs = [base] + ([extra_dir] if extra_dir is not None else [])
+    tables: dict[str, dict[str, Any]] = {}
+    specs = (
+        ("fields.yaml", "fields", SupportField, "id"),
+        ("institutions.yaml", "institutions", Institution, "id"),
+        ("basic_plans.yaml", "plans", BasicPlan, "id"),
+        ("municipalities.yaml", "municipalities", Municipality, "code"),
+    )
+    for filename, key, model, id_key in specs:
+        shipped_path = base / filename
+        if not shipped_path.is_file():
+            raise DataError(f"{shipped_path}: {t('data.missing_file')}")
+        merged = _merge(_records(shipped_path, key, model, id_key), [], id_key, shipped_path, key)
+        if extra_dir is not None and (extra_dir / filename).is_file():
+            extra_path = extra_dir / filename
+            merged = _merge(list(merged.values()), _records(extra_path, key, model, id_key), id_key, extra_path, key)
+        tables[key] = merged
+
+    summary_path = base / "basic_plans.yaml"
+    summary = _model(summary_path, PlanSummary, read_yaml(summary_path).get("summary"), "summary")
+    targets_path = base / "targets.yaml"
+    if extra_dir is not None and (extra_dir / "targets.yaml").is_file():
+        targets_path = extra_dir / "targets.yaml"
+    targets = _model(targets_path, Targets, read_yaml(targets_path))
+
+    needs: dict[str, list[str]] = {}
+    for folder in dirs:
+        path = folder / "needs.yaml"
+        if path.is_file():
+            needs.update(_needs_vocabulary(path))
+
+    municipalities: dict[str, Municipality] = {}
+    for m in tables["municipalities"].values():
+        if m.name in municipalities:
+            raise DataError(f"municipalities.yaml: {m.code}: {t('data.duplicate_id', id=m.name)}")
+        municipalities[m.name] = m
+
+    reference = Reference(
+        fields=tables["fields"],
+        institutions=tables["institutions"],
+        plans=tables["plans"],
+        plan_summary=summary,
+        municipalities=municipalities,
+        targets=targets,
+        needs_vocabulary=needs,
+        sources=tuple(dirs),
+    )
+    _cross_check(reference, dirs)
+    return reference
+
+
+def _needs_vocabulary(path: Path) -> dict[str, list[str]]:
+    from kitamono.models import COMPETENCES
+
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("needs"), dict):
+        raise DataError(f"{path}: {t('data.expected_mapping', key='needs')}")
+    result: dict[str, list[str]] = {}
+    for need, words in data["needs"].items():
+        if need not in COMPETENCES:
+            raise DataError(f"{path}: needs.{need}: {t('data.unknown_competence', value=need)}")
+        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            raise DataError(f"{path}: needs.{need}: {t('data.expected_words')}")
+        result[need] = words
+    return result
+
+
+def _where(dirs: list[Path], filename: str) -> Path:
+    """The file a record most likely came from: the repository's own, else the shipped one."""
+    for folder in reversed(dirs):
+        if (folder / filename).is_file():
+            return folder / filename
+    return dirs[0] / filename
+
+
+def _cross_check(ref: Reference, dirs: list[Path]) -> None:
+    areas = set(SUBPREFECTURES) | {ALL_HOKKAIDO}
+    for inst in ref.institutions.values():
+        for area in inst.area:
+            if area not in areas:
+                path = _where(dirs, "institutions.yaml")
+                raise DataError(f"{path}: institutions({inst.id}).area: {t('data.unknown_area', value=area)}")
+    for plan in ref.plans.values():
+        for name in plan.municipalities:
+            if name not in ref.municipalities:
+                path = _where(dirs, "basic_plans.yaml")
+                near = difflib.get_close_matches(name, list(ref.municipalities), n=3, cutoff=0.3)
+                raise DataError(
+                    f"{path}: plans({plan.id}).municipalities: "
+                    f"{t('ref.unknown_municipality', value=name, near=_near(near))}"
+                )
+    if sum(1 for i in ref.institutions.values() if i.representative_body) != 1:
+        raise DataError(f"{_where(dirs, 'institutions.yaml')}: {t('data.one_representative')}")

@@ -1,0 +1,97 @@
+"""Making a case repository (``kitamono init``) and setting up one clone of it.
+
+``init PATH`` writes the shared ``kitamono.yaml``, ``cases/`` and a ``.gitignore`` that keeps
+``.kitamono/`` (this clone's own settings and index) out of git, and runs ``git init`` where git
+is installed and PATH is not yet inside a repository. In an existing repository,
+``init --institution ID`` only sets this clone's institution and touches no shared file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kitamono.errors import RepositoryError
+from kitamono.i18n import t
+from kitamono.store import (
+    CASES_DIR,
+    LOCAL_DIR,
+    SETTINGS_FILE,
+    LocalSettings,
+    atomic_write,
+    read_local,
+    write_local,
+)
+
+SETTINGS_TEMPLATE = """\
+# kitamono の共有設定。この複製を使うすべての機関で共通です (git で共有します)。
+# data_dir: data        # 追加の参照データ(後から同意された基本計画など)を置くフォルダ
+# auto_commit: false    # true にすると、コマンドごとに git へコミットします
+{}
+"""
+
+
+@dataclass
+class InitResult:
+    root: Path
+    created: bool
+    messages: list[str] = field(default_factory=list)
+
+
+def _inside_git(path: Path) -> bool:
+    if shutil.which("git") is None:
+        return True  # nothing to do without git
+    result = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def init_repository(path: Path, institution: str | None) -> InitResult:
+    """Create the repository at ``path`` (or set this clone's institution in an existing one)."""
+    from kitamono.reference import load_reference
+
+    root = path.expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise RepositoryError(t("init.not_a_folder", path=root))
+    existing = (root / SETTINGS_FILE).is_file()
+    result = InitResult(root, created=not existing)
+    if institution is not None:
+        from kitamono.store import read_settings
+
+        data_dir = None
+        if existing:
+            settings = read_settings(root)
+            data_dir = (root / settings.data_dir).resolve() if settings.data_dir else None
+        institution = load_reference(data_dir).institution(institution).id
+    if existing:
+        if institution is None:
+            result.messages.append(t("init.exists", path=root))
+    else:
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write(root / SETTINGS_FILE, SETTINGS_TEMPLATE.format("{}"))
+        (root / CASES_DIR).mkdir(exist_ok=True)
+        keep = root / CASES_DIR / ".gitkeep"
+        if not keep.exists():
+            keep.write_text("", encoding="utf-8")
+        _ensure_gitignore(root)
+        if not _inside_git(root):
+            subprocess.run(["git", "init", "-q", str(root)], check=False, capture_output=True)
+            result.messages.append(t("init.git_init"))
+        result.messages.append(t("init.created", path=root))
+    if institution is not None:
+        local = read_local(root)
+        write_local(root, LocalSettings(**{**local.__dict__, "institution": institution}))
+        result.messages.append(t("init.institution_set", institution=institution))
+    return result
+
+
+def _ensure_gitignore(root: Path) -> None:
+    path = root / ".gitignore"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    if f"{LOCAL_DIR}/" not in lines:
+        lines.append(f"{LOCAL_DIR}/")
+        atomic_write(path, "\n".join(lines) + "\n")

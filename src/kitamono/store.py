@@ -1,0 +1,327 @@
+"""The case repository on disk: settings, ids, and the only reader and writer of case files.
+
+A repository is a folder with a shared ``kitamono.yaml`` (committed) and a ``cases/`` folder,
+one file per case grouped by the fiscal year in its id; this clone's own settings (which
+institution it works for, the last ids it minted) live in ``.kitamono/``, kept out of git::
+
+    kitamono.yaml            data_dir: data        # shared by every clone
+    .kitamono/local.yaml     institution: hokuyo   # this clone only
+    cases/2019/hokuyo-2019-0001.yaml
+
+Writes are atomic (temporary file in the same folder, fsync, rename), and creating a case
+never replaces an existing file, even when two processes create at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kitamono.errors import DataError, RepositoryError
+from kitamono.i18n import t
+
+SETTINGS_FILE = "kitamono.yaml"
+LOCAL_DIR = ".kitamono"
+CASES_DIR = "cases"
+_CONFLICT_MARKER = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
+_SEQ = re.compile(r"^(?P<prefix>[a-z][a-z0-9_]*)-(?P<fy>\d{4})-(?P<seq>\d{4,})$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``kitamono.yaml``: what every clone of the repository shares."""
+
+    data_dir: str | None = None
+    auto_commit: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """``.kitamono/local.yaml``: this clone's own settings, never committed."""
+
+    institution: str | None = None
+
+
+@dataclass(frozen=True)
+class Repository:
+    root: Path
+    settings: Settings
+    local: LocalSettings
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / CASES_DIR
+
+    @property
+    def local_dir(self) -> Path:
+        return self.root / LOCAL_DIR
+
+    @property
+    def data_dir(self) -> Path | None:
+        if not self.settings.data_dir:
+            return None
+        return (self.root / self.settings.data_dir).resolve()
+
+    # --- case files ----------------------------------------------------------------------------
+
+    def case_path(self, case_id: str) -> Path:
+        match = _SEQ.match(case_id)
+        folder = match["fy"] if match else "other"
+        return self.cases_dir / folder / f"{case_id}.yaml"
+
+    def case_files(self) -> list[Path]:
+        """Every case file, in a stable order."""
+        if not self.cases_dir.is_dir():
+            return []
+        return sorted(self.cases_dir.rglob("*.yaml"))
+
+    def find_case_file(self, case_id: str) -> Path:
+        path = self.case_path(case_id)
+        if path.is_file():
+            return path
+        for candidate in self.cases_dir.rglob(f"{case_id}.yaml"):
+            return candidate
+        raise RepositoryError(t("store.no_such_case", id=case_id))
+
+    def next_id(self, prefix: str, fiscal_year: int) -> str:
+        """The next unused id for ``prefix`` in a fiscal year (never one this clone used before)."""
+        folder = self.cases_dir / str(fiscal_year)
+        highest = _read_counter(self.local_dir, prefix, fiscal_year)
+        if folder.is_dir():
+            for name in os.listdir(folder):
+                match = _SEQ.match(name.removesuffix(".yaml"))
+                if match and match["prefix"] == prefix and int(match["fy"]) == fiscal_year:
+                    highest = max(highest, int(match["seq"]))
+        return f"{prefix}-{fiscal_year}-{highest + 1:04d}"
+
+    def remember_id(self, case_id: str) -> None:
+        match = _SEQ.match(case_id)
+        if match:
+            _write_counter(self.local_dir, match["prefix"], int(match["fy"]), int(match["seq"]))
+
+
+# --- finding and making repositories --------------------------------------------------------------
+
+
+def find_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    return None
+
+
+def open_repository(explicit: Path | None = None) -> Repository:
+    """``--repo``, else ``KITAMONO_REPO``, else the nearest folder above with ``kitamono.yaml``."""
+    if explicit is None and os.environ.get("KITAMONO_REPO"):
+        explicit = Path(os.environ["KITAMONO_REPO"])
+    if explicit is not None:
+        root = explicit.expanduser().resolve()
+        if not (root / SETTINGS_FILE).is_file():
+            raise RepositoryError(t("store.not_a_repo", path=root))
+    else:
+        found = find_root(Path.cwd().resolve())
+        if found is None:
+            raise RepositoryError(t("store.no_repo"))
+        root = found
+    return Repository(root, read_settings(root), read_local(root))
+
+
+def read_settings(root: Path) -> Settings:
+    from kitamono.reference import read_yaml
+
+    path = root / SETTINGS_FILE
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: {t('store.settings_not_mapping')}")
+    known = {"data_dir", "auto_commit", "kitamono"}
+    data_dir = data.get("data_dir")
+    auto_commit = data.get("auto_commit", False)
+    if data_dir is not None and not isinstance(data_dir, str):
+        raise DataError(f"{path}: data_dir: {t('store.expected_text')}")
+    if not isinstance(auto_commit, bool):
+        raise DataError(f"{path}: auto_commit: {t('store.expected_bool')}")
+    extra = {k: v for k, v in data.items() if k not in known}
+    if extra:
+        raise DataError(f"{path}: {t('data.unknown_key', key=sorted(extra)[0])}")
+    return Settings(data_dir=data_dir, auto_commit=auto_commit)
+
+
+def read_local(root: Path) -> LocalSettings:
+    from kitamono.reference import read_yaml
+
+    path = root / LOCAL_DIR / "local.yaml"
+    if not path.is_file():
+        return LocalSettings()
+    data = read_yaml(path) or {}
+    institution = data.get("institution") if isinstance(data, dict) else None
+    return LocalSettings(institution=institution if isinstance(institution, str) else None)
+
+
+def write_local(root: Path, local: LocalSettings) -> None:
+    from kitamono import yamlio
+
+    (root / LOCAL_DIR).mkdir(exist_ok=True)
+    text = "# この複製だけの設定 (git には入りません)\n" + yamlio.dump({"institution": local.institution})
+    atomic_write(root / LOCAL_DIR / "local.yaml", text)
+
+
+def _read_counter(local_dir: Path, prefix: str, fiscal_year: int) -> int:
+    path = local_dir / "ids" / f"{prefix}-{fiscal_year}"
+    try:
+        return int(path.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _write_counter(local_dir: Path, prefix: str, fiscal_year: int, seq: int) -> None:
+    folder = local_dir / "ids"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if seq > _read_counter(local_dir, prefix, fiscal_year):
+            atomic_write(folder / f"{prefix}-{fiscal_year}", f"{seq}\n")
+    except OSError:
+        pass  # the counter only guards against reuse after a deletion; the files themselves rule
+
+
+# --- atomic file writes ---------------------------------------------------------------------------
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    """A temporary file beside ``path``, with the permissions a plain new file would get."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(name, 0o666 & ~_umask())
+    return fd, name
+
+
+def _temporary(path: Path, text: str) -> Path:
+    fd, name = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a reader sees the old file or the new, never half."""
+    temporary = _temporary(path, text)
+    os.replace(temporary, path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """``atomic_write`` for binary content (a spreadsheet, a report file)."""
+    fd, name = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def exclusive_write(path: Path, text: str) -> bool:
+    """Create ``path`` with ``text`` atomically; False (and nothing written) if it exists."""
+    temporary = _temporary(path, text)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
+# --- reading case files ---------------------------------------------------------------------------
+
+
+def parse_case_text(path: Path, text: str) -> Any:
+    """The parsed data of a case file, or a DataError naming the file and what is wrong."""
+    import yaml
+
+    from kitamono import yamlio
+
+    if _CONFLICT_MARKER.search(text):
+        raise DataError(f"{path}: {t('store.conflict_markers')}")
+    try:
+        data = yamlio.load(text)
+    except (yaml.YAMLError, yamlio.YamlRefused) as error:
+        raise DataError(f"{path}: {yamlio.describe_error(error)}") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: {t('store.case_not_mapping')}")
+    return data
+
+
+def load_case_file(path: Path) -> Any:
+    """Read and validate one case file into a ``Case``."""
+    from pydantic import ValidationError
+
+    from kitamono.models import Case
+    from kitamono.reference import validation_message
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: {t('data.unreadable', error=type(error).__name__)}") from None
+    data = parse_case_text(path, text)
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        raise DataError(f"{path}: {validation_message(error)}") from None
+
+
+def iter_cases(repo: Repository) -> Iterator[tuple[Path, Any]]:
+    """Each case file with its Case, or with the DataError that stops it being read."""
+    for path in repo.case_files():
+        try:
+            yield path, load_case_file(path)
+        except DataError as error:
+            yield path, error
+
+
+def case_text(case: Any) -> str:
+    """The canonical text of a case: field order of the model, no defaults, stable quoting."""
+    from kitamono import yamlio
+
+    data = case.model_dump(mode="python", exclude_defaults=True)
+    return yamlio.dump(data)
+
+
+def save_case(repo: Repository, case: Any) -> Path:
+    """Write an existing case back (atomically) where it lives."""
+    try:
+        path = repo.find_case_file(case.id)
+    except RepositoryError:
+        path = repo.case_path(case.id)
+    atomic_write(path, case_text(case))
+    return path
+
+
+def create_case(repo: Repository, case: Any, prefix: str, fiscal_year: int) -> Any:
+    """Store a new case under the next free id; never overwrites, even under a race."""
+    for _ in range(1000):
+        case_id = repo.next_id(prefix, fiscal_year)
+        case = case.model_copy(update={"id": case_id})
+        if exclusive_write(repo.case_path(case_id), case_text(case)):
+            repo.remember_id(case_id)
+            return case
+    raise RepositoryError(t("store.no_free_id", prefix=prefix))
