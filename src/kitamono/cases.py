@@ -159,10 +159,19 @@ def _name(reference: Reference, ident: str) -> str:
 
 
 def add_event(case: Case, event: Event, reference: Reference, today: date) -> Case:
-    """The case with ``event`` appended, or a CaseRuleError saying which rule it breaks."""
-    updated = case.model_copy(update={"events": [*case.events, event]})
-    new_index = len(updated.events) - 1
-    for index, message in event_problems(updated, reference, today):
-        if index == new_index:
-            raise CaseRuleError(message)
+    """The case with ``event`` in its place by date, or a CaseRuleError naming the broken rule.
+
+    An event recorded late (dated before the last one) goes where its date puts it, and the
+    whole history must still follow the rules; a problem of the new event is named first.
+    """
+    events = list(case.events)
+    position = len(events)
+    while position > 0 and events[position - 1].date > event.date:
+        position -= 1
+    events.insert(position, event)
+    updated = case.model_copy(update={"events": events})
+    problems = event_problems(updated, reference, today)
+    if problems:
+        own = [message for index, message in problems if index == position]
+        raise CaseRuleError((own or [problems[0][1]])[0])
     return updated

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from kitamono import store
-from kitamono.cases import add_event, event_problems, plan_fit, suggest_field
+from kitamono.cases import add_event, plan_fit, suggest_field
 from kitamono.errors import CaseRuleError, DataError, InputError
 from kitamono.i18n import t
 from kitamono.models import Case, Company, Contact, Event
@@ -134,13 +134,6 @@ def record_event(repo: store.Repository, case_id: str, event: Event, ref: Refere
     if event.date < case.received_on:
         raise CaseRuleError(t("rule.before_received", where=t("word.event"), date=event.date, received=case.received_on))
     updated = add_event(case, event, ref, today)
-    # A later-dated event may already be there (recorded out of order): keep the file in date order.
-    ordered = sorted(updated.events, key=lambda e: e.date)
-    if ordered != updated.events:
-        updated = updated.model_copy(update={"events": ordered})
-        problems = event_problems(updated, ref, today)
-        if problems:
-            raise CaseRuleError(problems[0][1])
     store.save_case(repo, updated)
     return updated
 

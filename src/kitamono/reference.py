@@ -123,7 +123,7 @@ def read_yaml(path: Path) -> Any:
         raise DataError(f"{path}: {t('data.unreadable', error=error)}") from None
     try:
         return yamlio.load(text)
-    except (yaml.YAMLError, yamlio.YamlRefused) as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: YamlRefused, or a date like 2019-02-30
         raise DataError(f"{path}: {yamlio.describe_error(error)}") from None
 
 

@@ -264,7 +264,7 @@ def parse_case_text(path: Path, text: str) -> Any:
         raise DataError(f"{path}: {t('store.conflict_markers')}")
     try:
         data = yamlio.load(text)
-    except (yaml.YAMLError, yamlio.YamlRefused) as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: YamlRefused, or a date like 2019-02-30
         raise DataError(f"{path}: {yamlio.describe_error(error)}") from None
     if not isinstance(data, dict):
         raise DataError(f"{path}: {t('store.case_not_mapping')}")

@@ -33,12 +33,10 @@ class _Group(TyperGroup):
             where = f" ({error.filename})" if error.filename else ""
             typer.echo(f"{t('error.prefix')}: {t('error.os', reason=error.strerror or error)}{where}", err=True)
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise  # usage errors (exit 2) and deliberate exits stay with Typer
         except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
             if os.environ.get("KITAMONO_DEBUG"):
-                raise
-            if type(error).__module__.startswith("click"):
                 raise
             typer.echo(f"{t('error.prefix')}: {t('error.unexpected', kind=type(error).__name__)}", err=True)
             raise typer.Exit(1) from None
@@ -46,6 +44,34 @@ class _Group(TyperGroup):
     def list_commands(self, ctx):  # type: ignore[no-untyped-def]
         return list(self.commands)  # in the order they were added, not alphabetical
 
+
+def _translate_help_option() -> None:
+    """Typer's own ``--help`` text is English; give it the user's language."""
+    try:
+        from typer._click import decorators
+    except ImportError:  # pragma: no cover - another Typer layout: keep its text
+        return
+    original = decorators.help_option
+    if getattr(original, "_kitamono", False):
+        return
+
+    def help_option(param_decls):  # type: ignore[no-untyped-def]
+        decorator = original(param_decls)
+
+        def apply(command):  # type: ignore[no-untyped-def]
+            command = decorator(command)
+            for param in getattr(command, "params", []):
+                if getattr(param, "help", None) == "Show this message and exit.":
+                    param.help = t("opt.help")
+            return command
+
+        return apply
+
+    help_option._kitamono = True  # type: ignore[attr-defined]
+    decorators.help_option = help_option
+
+
+_translate_help_option()
 
 app = typer.Typer(
     cls=_Group,

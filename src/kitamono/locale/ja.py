@@ -57,6 +57,7 @@ MESSAGES: dict[str, str] = {
     "help.case.edit": "案件ファイルをエディタ($EDITOR)で開き、保存時に検査します。誤りがあれば保存しません。",
     # --- options and arguments ----------------------------------------------------------------
     "opt.repo": "案件リポジトリのフォルダ(省略時は KITAMONO_REPO、なければ現在のフォルダから上へ探します)",
+    "opt.help": "このヘルプを表示して終了します",
     "opt.version": "版を表示して終了します",
     "opt.format": "出力形式: table, plain, markdown, csv, json, xlsx, html (端末では table)",
     "opt.format_choices": "出力形式「{value}」は使えません。使える形式: {choices}",
@@ -286,4 +287,9 @@ MESSAGES: dict[str, str] = {
     "competence.regional": "地域振興",
     "competence.life_science": "生命工学",
     "competence.advanced_electronics": "先端エレクトロニクス",
+    # --- routing (section) ---------------------------------------------------------------
+    # --- reports (section) ---------------------------------------------------------------
+    # --- exchange (section) ---------------------------------------------------------------
+    # --- sync (section) ---------------------------------------------------------------
+    # --- index (section) ---------------------------------------------------------------
 }
