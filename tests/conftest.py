@@ -63,12 +63,17 @@ def run(runner: CliRunner, env) -> Callable[..., object]:
     return invoke
 
 
+#: The index is a cache rebuilt from the case files at will; it is not user data.
+CACHE_FILES = {".kitamono/index.pickle"}
+
+
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (but .git) with a hash of its bytes: to prove nothing changed."""
+    """Every file under ``folder`` (but .git and the index) with a hash of its bytes."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(folder).parts
+        and str(p.relative_to(folder)) not in CACHE_FILES
     }
 
 

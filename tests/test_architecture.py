@@ -12,7 +12,7 @@ from kitamono.locale.en import MESSAGES as EN
 from kitamono.locale.ja import MESSAGES as JA
 
 SOURCE = Path(kitamono.__file__).parent
-CORE = [p for p in SOURCE.rglob("*.py") if "cli" not in p.relative_to(SOURCE).parts]
+CORE = [p for p in SOURCE.rglob("*.py") if "cli" not in p.relative_to(SOURCE).parts and p.name != "__main__.py"]
 #: Modules that compute without touching the disk.
 PURE = {"models", "fiscal", "cases", "checks", "listings", "routing", "followup", "reports", "merge", "i18n"}
 

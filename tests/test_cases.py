@@ -116,6 +116,8 @@ def test_list_filters_and_sorting(repo, run, new_case):
     assert ids("--text", "塗装") == [b]
     listing = run("case", "list", "--format", "plain").stdout
     assert "3件" in listing
+    assert run("case", "list", "--count").stdout == "3\n"
+    assert run("case", "list", "--count", "--field", "monozukuri").stdout == "2\n"
 
 
 def test_contacts_only_when_asked(repo, run, new_case):

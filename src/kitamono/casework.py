@@ -52,7 +52,10 @@ class Logged:
 
 def recognised_needs(text: str, ref: Reference) -> list[str]:
     """Needs recognised from the inquiry's words (the vocabulary of data/needs.yaml)."""
-    return [need for need, words in ref.needs_vocabulary.items() if any(w in text for w in words)]
+    from kitamono.routing import recognise_needs
+
+    title = text.split("\n", 1)[0] if "\n" in text else ""
+    return [match.need for match in recognise_needs(text, ref, title)]
 
 
 def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
@@ -138,22 +141,31 @@ def record_event(repo: store.Repository, case_id: str, event: Event, ref: Refere
     return updated
 
 
-@dataclass
-class LoadResult:
-    cases: list[Case]
-    problems: list[str]  # one line per file that could not be read
+def load_all(repo: store.Repository):  # -> index.Loaded
+    """Every readable case as the full model (contacts included), read from the files.
+
+    For a full copy (export) or a merge; reports and listings use ``load_records``.
+    """
+    from kitamono.index import load_full
+
+    return load_full(repo)
 
 
-def load_all(repo: store.Repository) -> LoadResult:
-    """Every readable case, and one line for each file that is not."""
-    cases: list[Case] = []
-    problems: list[str] = []
-    for path, loaded in store.iter_cases(repo):
-        if isinstance(loaded, DataError):
-            problems.append(str(loaded))
-        else:
-            cases.append(loaded)
-    return LoadResult(cases, problems)
+def load_records(repo: store.Repository):  # -> index.Loaded
+    """Every readable case as an ``index.CaseRecord``, a line per unreadable file, index notes.
+
+    Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
+    """
+    import os
+
+    from kitamono.index import load_cases
+
+    return load_cases(repo, use_index=os.environ.get("KITAMONO_INDEX", "").lower() not in ("off", "0", "no"))
+
+
+def with_contacts(repo: store.Repository, records: list) -> list[Case]:
+    """The full cases (contacts included) behind some records, read from their files."""
+    return [store.load_case_file(repo.find_case_file(r.id)) for r in records]
 
 
 def validate_text(path: Path, text: str, ref: Reference, today: date, expected_id: str) -> Case:

@@ -6,6 +6,7 @@ all. A problem is one ``path: message`` line; warnings are shown but do not fail
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -62,24 +63,30 @@ def check_unique_ids(seen: dict[str, list[str]]) -> list[Problem]:
 
 
 def check_repository(
-    repo, today: date, load_reference: Callable[[], Reference], extra_checks: tuple[Callable, ...] = ()
+    repo,
+    today: date,
+    load_reference: Callable[[], Reference],
+    extra_checks: tuple[Callable, ...] = (),
+    loaded=None,
 ) -> list[Problem]:
-    """Every case file and the repository's own data; unreadable files are problems too."""
-    from kitamono.store import iter_cases
+    """Every case file and the repository's own data; unreadable files are problems too.
 
+    ``loaded`` is what ``casework.load_records`` returned, when the caller has it already.
+    """
     try:
         ref = load_reference()
     except DataError as error:
         return [Problem("", str(error))]
-    problems: list[Problem] = []
+    if loaded is None:
+        from kitamono.casework import load_records
+
+        loaded = load_records(repo)
+    root = f"{repo.root}{os.sep}"
+    problems = [Problem("", line.removeprefix(root)) for line in loaded.problems]
     seen: dict[str, list[str]] = {}
-    for path, loaded in iter_cases(repo):
-        relative = str(path.relative_to(repo.root))
-        if isinstance(loaded, DataError):
-            problems.append(Problem("", str(loaded).replace(str(path), relative, 1)))
-            continue
-        seen.setdefault(loaded.id, []).append(relative)
-        problems.extend(check_case(loaded, relative, ref, today))
+    for case, relative in zip(loaded.cases, loaded.paths):
+        seen.setdefault(case.id, []).append(relative)
+        problems.extend(check_case(case, relative, ref, today))
     problems.extend(check_unique_ids(seen))
     for extra in extra_checks:
         problems.extend(extra(repo))

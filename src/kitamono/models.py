@@ -228,6 +228,52 @@ class Targets(Strict):
         return self
 
 
+class KindOfHelp(Strict):
+    """A kind of help (支援の種類) and the institutions whose role (1(3)) covers its needs."""
+
+    id: str
+    needs: list[Competence] = Field(min_length=1)
+    institutions: list[str] = Field(min_length=1)  # several (the two banks): the company's own first
+
+
+class ExternalBody(Strict):
+    """A body outside Hokkaido (1(4)), brought in always or only with some other needs."""
+
+    id: str
+    with_needs: list[Competence] = []
+
+
+class RoutingRules(Strict):
+    """The inputs of routing (data/routing.yaml); the rules themselves are in routing.py."""
+
+    kinds: list[KindOfHelp] = Field(min_length=1)
+    external_needs: list[Competence]
+    external_bodies: list[ExternalBody]
+    academia_needs: list[Competence]
+    team_min_kinds: int = Field(ge=2)
+    team_after_referrals: int = Field(ge=1)
+    regional_limit: int = Field(ge=1)
+    not_needs: list[str] = []
+    nearby: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _every_need_once(self) -> RoutingRules:
+        seen: dict[str, str] = {}
+        for kind in self.kinds:
+            for need in kind.needs:
+                if need in seen:
+                    raise ValueError(f"kinds: {need} is in both {seen[need]} and {kind.id}")
+                seen[need] = kind.id
+        missing = [c for c in COMPETENCES if c not in seen]
+        if missing:
+            raise ValueError(f"kinds: no kind of help has {', '.join(missing)}")
+        for area, near in self.nearby.items():
+            for name in (area, *near):
+                if name not in SUBPREFECTURES:
+                    raise ValueError(f"nearby: unknown 振興局 {name!r}")
+        return self
+
+
 # --- cases ----------------------------------------------------------------------------------------
 
 

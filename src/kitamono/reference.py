@@ -36,6 +36,7 @@ from kitamono.models import (
     Institution,
     Municipality,
     PlanSummary,
+    RoutingRules,
     SupportField,
     Targets,
 )
@@ -63,6 +64,7 @@ class Reference:
     targets: Targets
     needs_vocabulary: dict[str, list[str]] = field(default_factory=dict)
     sources: tuple[Path, ...] = ()
+    routing: RoutingRules | None = None  # data/routing.yaml: the inputs of kitamono.routing
 
     # --- look-ups that users type --------------------------------------------------------------
 
@@ -213,6 +215,11 @@ def load_reference(extra_dir: Path | None = None) -> Reference:
         if path.is_file():
             needs.update(_needs_vocabulary(path))
 
+    routing_path = base / "routing.yaml"
+    if extra_dir is not None and (extra_dir / "routing.yaml").is_file():
+        routing_path = extra_dir / "routing.yaml"
+    routing = _model(routing_path, RoutingRules, read_yaml(routing_path)) if routing_path.is_file() else None
+
     municipalities: dict[str, Municipality] = {}
     for m in tables["municipalities"].values():
         if m.name in municipalities:
@@ -228,6 +235,7 @@ def load_reference(extra_dir: Path | None = None) -> Reference:
         targets=targets,
         needs_vocabulary=needs,
         sources=tuple(dirs),
+        routing=routing,
     )
     _cross_check(reference, dirs)
     return reference
@@ -273,5 +281,11 @@ def _cross_check(ref: Reference, dirs: list[Path]) -> None:
                     f"{path}: plans({plan.id}).municipalities: "
                     f"{t('ref.unknown_municipality', value=name, near=_near(near))}"
                 )
+    if ref.routing is not None:
+        named = [i for k in ref.routing.kinds for i in k.institutions] + [b.id for b in ref.routing.external_bodies]
+        for ident in named:
+            if ident not in ref.institutions:
+                path = _where(dirs, "routing.yaml")
+                raise DataError(f"{path}: {t('ref.unknown_institution', value=ident, near='')}")
     if sum(1 for i in ref.institutions.values() if i.representative_body) != 1:
         raise DataError(f"{_where(dirs, 'institutions.yaml')}: {t('data.one_representative')}")

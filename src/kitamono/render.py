@@ -278,28 +278,34 @@ def _html(report: Report, era: bool) -> str:
 
 def _svg_chart(chart: Chart) -> str:
     from html import escape
+    from math import ceil
 
     names = list(chart.series)
-    top = max([v for values in chart.series.values() for v in values] + [1])
-    bar, gap, height, left = 14, 18, 180, 40
-    group = bar * len(names) + gap
+    values = [v for series in chart.series.values() for v in series]
+    top = max(values + [1])
+    if all(float(v).is_integer() for v in values):
+        top = ceil(top / 4) * 4  # counts: whole-number ticks
+    bar, gap, height, left, pad = 14, 18, 180, 40, 12  # pad: room above the top tick's label
+    label_width = max((_display_width(label) for label in chart.labels), default=0) * 6 + 8
+    group = max(bar * len(names) + gap, label_width)
     width = left + group * max(len(chart.labels), 1) + 20
-    shapes = [f'<line x1="{left}" y1="{height}" x2="{width}" y2="{height}" stroke="#444"/>']
+    base = pad + height
+    shapes = [f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#444"/>']
     for tick in range(0, 5):
         value = top * tick / 4
-        y = height - height * tick / 4
+        y = base - height * tick / 4
         shapes.append(f'<text x="{left - 4}" y="{y + 4:.0f}" font-size="10" text-anchor="end">{value:g}</text>')
     for i, label in enumerate(chart.labels):
-        x0 = left + i * group + gap / 2
+        x0 = left + i * group + (group - bar * len(names)) / 2
         for j, name in enumerate(names):
             value = chart.series[name][i]
             h = height * value / top
             shapes.append(
-                f'<rect x="{x0 + j * bar:.0f}" y="{height - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
+                f'<rect x="{x0 + j * bar:.0f}" y="{base - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
                 f'fill="{_COLOURS[j % len(_COLOURS)]}"><title>{escape(name)} {escape(label)}: {value:g}</title></rect>'
             )
         shapes.append(
-            f'<text x="{x0 + bar * len(names) / 2:.0f}" y="{height + 14}" font-size="10" '
+            f'<text x="{x0 + bar * len(names) / 2:.0f}" y="{base + 14}" font-size="10" '
             f'text-anchor="middle">{escape(label)}</text>'
         )
     legend = "".join(
@@ -307,7 +313,7 @@ def _svg_chart(chart: Chart) -> str:
     )
     return (
         f'<figure class="chart"><figcaption>{escape(chart.title)}</figcaption>'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 24}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 24}" role="img" '
         f'aria-label="{escape(chart.title)}">{"".join(shapes)}</svg><div class="legend">{legend}</div></figure>'
     )
 

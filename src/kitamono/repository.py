@@ -1,9 +1,13 @@
 """Making a case repository (``kitamono init``) and setting up one clone of it.
 
-``init PATH`` writes the shared ``kitamono.yaml``, ``cases/`` and a ``.gitignore`` that keeps
-``.kitamono/`` (this clone's own settings and index) out of git, and runs ``git init`` where git
-is installed and PATH is not yet inside a repository. In an existing repository,
-``init --institution ID`` only sets this clone's institution and touches no shared file.
+``init PATH`` writes the shared ``kitamono.yaml``, ``cases/``, a ``.gitignore`` that keeps
+``.kitamono/`` (this clone's own settings and index) out of git and a ``.gitattributes`` that
+sends case files to kitamono's merge driver; it runs ``git init`` where git is installed and
+PATH is not yet inside a repository, and registers the driver in ``.git/config``.
+
+In an existing repository (a fresh clone), ``init --institution ID`` sets this clone's
+institution and registers the merge driver, touching no shared file; ``init --git-config``
+only registers the driver again (and restores the ``.gitattributes`` rule if it is missing).
 """
 
 from __future__ import annotations
@@ -50,8 +54,10 @@ def _inside_git(path: Path) -> bool:
     return result.returncode == 0 and result.stdout.strip() == "true"
 
 
-def init_repository(path: Path, institution: str | None) -> InitResult:
-    """Create the repository at ``path`` (or set this clone's institution in an existing one)."""
+def init_repository(path: Path, institution: str | None, git_config: bool = False) -> InitResult:
+    """Create the repository at ``path`` (or set up this clone of an existing one)."""
+    from kitamono.gitsync import ensure_attributes, register_driver
+
     from kitamono.reference import load_reference
 
     root = path.expanduser().resolve()
@@ -68,8 +74,10 @@ def init_repository(path: Path, institution: str | None) -> InitResult:
             data_dir = (root / settings.data_dir).resolve() if settings.data_dir else None
         institution = load_reference(data_dir).institution(institution).id
     if existing:
-        if institution is None:
+        if institution is None and not git_config:
             result.messages.append(t("init.exists", path=root))
+        if git_config and ensure_attributes(root):
+            result.messages.append(t("init.attributes_written"))
     else:
         root.mkdir(parents=True, exist_ok=True)
         atomic_write(root / SETTINGS_FILE, SETTINGS_TEMPLATE.format("{}"))
@@ -78,10 +86,16 @@ def init_repository(path: Path, institution: str | None) -> InitResult:
         if not keep.exists():
             keep.write_text("", encoding="utf-8")
         _ensure_gitignore(root)
+        ensure_attributes(root)
         if not _inside_git(root):
             subprocess.run(["git", "init", "-q", str(root)], check=False, capture_output=True)
             result.messages.append(t("init.git_init"))
         result.messages.append(t("init.created", path=root))
+    if not existing or institution is not None or git_config:
+        if register_driver(root):
+            result.messages.append(t("init.driver_registered"))
+        elif git_config:
+            result.messages.append(t("init.no_git"))
     if institution is not None:
         local = read_local(root)
         write_local(root, LocalSettings(**{**local.__dict__, "institution": institution}))

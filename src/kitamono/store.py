@@ -325,3 +325,11 @@ def create_case(repo: Repository, case: Any, prefix: str, fiscal_year: int) -> A
             repo.remember_id(case_id)
             return case
     raise RepositoryError(t("store.no_free_id", prefix=prefix))
+
+
+def add_case(repo: Repository, case: Any) -> bool:
+    """Store a case under the id it already has (an import keeps ids); False if that file exists."""
+    if not exclusive_write(repo.case_path(case.id), case_text(case)):
+        return False
+    repo.remember_id(case.id)
+    return True

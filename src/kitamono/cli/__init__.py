@@ -106,19 +106,15 @@ def _root(
 
 
 def _register() -> None:
-    from kitamono.cli import case, reference, repo
+    from kitamono.cli import case, exchange, reference, repo, reports, route, sync
 
     repo.register(app)
     app.add_typer(case.app, name="case", help=t("help.case"))
+    route.register(app)
+    reports.register(app)
     reference.register(app)
-    for name in ("exchange", "route", "reports", "sync"):
-        try:
-            module = __import__(f"kitamono.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name != f"kitamono.cli.{name}":
-                raise
-            continue
-        module.register(app)
+    exchange.register(app)
+    sync.register(app)
 
 
 _register()

@@ -13,6 +13,7 @@ from kitamono.cli.common import (
     emit,
     fail,
     info,
+    load_cases,
     reference,
     repository,
     split_list,
@@ -133,7 +134,8 @@ def _auto_commit(repo, case_id: str) -> None:
         from kitamono.gitsync import auto_commit
     except ImportError:
         return
-    auto_commit(repo, sys.argv[1:], [case_id])
+    for message in auto_commit(repo, sys.argv[1:], [case_id]) or []:
+        warn(message)
 
 
 @app.command("show", help=t("help.case.show"))
@@ -156,20 +158,25 @@ def list_cases(
     plan: _text_opt("--plan", "opt.plan_filter") = None,
     text: _text_opt("--text", "opt.text_filter") = None,
     with_contacts: ContactsOpt = False,
+    count: Annotated[bool, typer.Option("--count", help=t("opt.count"))] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    from kitamono.casework import load_all
     from kitamono.listings import CaseFilter, case_list_report
 
     repo = repository()
     ref = reference(repo)
     chosen = CaseFilter.parse(ref, fy=fy, status=status, field=field, institution=institution,
                               municipality=municipality, plan=plan, text=text)  # fmt: skip
-    loaded = load_all(repo)
-    for problem in loaded.problems:
-        warn(problem)
-    emit(case_list_report(loaded.cases, ref, chosen, with_contacts), fmt, output, allowed=ALL_FORMATS)
+    cases = load_cases(repo).cases
+    if count:
+        typer.echo(sum(1 for c in cases if chosen.matches(c)))
+        return
+    if with_contacts:
+        from kitamono.casework import with_contacts as full_cases
+
+        cases = full_cases(repo, [c for c in cases if chosen.matches(c)])
+    emit(case_list_report(cases, ref, chosen, with_contacts), fmt, output, allowed=ALL_FORMATS)
 
 
 @app.command("history", help=t("help.case.history"))

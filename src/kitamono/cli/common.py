@@ -43,6 +43,18 @@ def info(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def load_cases(repo):  # -> index.Loaded
+    """All cases, telling the user on stderr of every unreadable file and of a rebuilt index."""
+    from kitamono.casework import load_records
+
+    loaded = load_records(repo)
+    for note in loaded.notes:
+        info(note)
+    for problem in loaded.problems:
+        warn(problem)
+    return loaded
+
+
 def today() -> date:
     """Today, or ``KITAMONO_TODAY`` (ISO) so that demos and tests are reproducible."""
     fixed = os.environ.get("KITAMONO_TODAY")

@@ -21,20 +21,22 @@ def init(
     institution: Annotated[
         str | None, typer.Option("--institution", help=t("opt.institution_local"), show_default=False)
     ] = None,
+    git_config: Annotated[bool, typer.Option("--git-config", help=t("init.opt_git_config"))] = False,
 ) -> None:
     from kitamono.repository import init_repository
 
-    result = init_repository(path, institution)
+    result = init_repository(path, institution, git_config)
     for line in result.messages:
         info(line)
 
 
 def check(fmt: FormatOpt = None) -> None:
     from kitamono.checks import check_repository
+    from kitamono.gitsync import driver_problems
     from kitamono.render import Column, simple_report
 
     repo = repository()
-    problems = check_repository(repo, today(), lambda: reference(repo))
+    problems = check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,))
     errors = [p for p in problems if p.level == "error"]
     if fmt == "json":
         data = [{"path": p.path, "message": p.message, "level": p.level} for p in problems]

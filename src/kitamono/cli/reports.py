@@ -1,0 +1,105 @@
+"""``kitamono targets``, ``kitamono followups`` and ``kitamono report quarterly|annual``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kitamono.cli.common import AsOfOpt, EraOpt, FormatOpt, OutputOpt, as_of_date, emit, reference, repository
+from kitamono.i18n import t
+
+ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
+#: Reading more case files than this shows a spinner on stderr (on a terminal only).
+PROGRESS_THRESHOLD = 2000
+
+InstitutionOpt = Annotated[
+    str | None, typer.Option("--institution", help=t("reports.opt.institution"), metavar="INST", show_default=False)
+]
+FyOpt = Annotated[str | None, typer.Option("--fy", help=t("reports.opt.fy"), metavar="FY", show_default=False)]
+QuarterOpt = Annotated[
+    str | None, typer.Option("--quarter", "-q", help=t("reports.opt.quarter"), metavar="Q", show_default=False)
+]
+
+report_app = typer.Typer(no_args_is_help=True, help=t("reports.help.report"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("targets", help=t("reports.help.targets"))(targets)
+    app.command("followups", help=t("reports.help.followups"))(followups)
+    app.add_typer(report_app, name="report", help=t("reports.help.report"))
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _load(repo) -> list:
+    """Every readable case (through the index); a spinner on a terminal while many are read."""
+    from kitamono.cli.common import load_cases
+
+    count = len(repo.case_files()) if _stderr_is_terminal() else 0
+    if count > PROGRESS_THRESHOLD:
+        from rich.console import Console
+
+        with Console(stderr=True).status(t("reports.progress", n=count)):
+            return load_cases(repo).cases
+    return load_cases(repo).cases
+
+
+def _institution(ref, value: str | None) -> str | None:
+    return ref.institution(value).id if value else None
+
+
+def targets(
+    as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
+    fmt: FormatOpt = None, output: OutputOpt = None,
+) -> None:  # fmt: skip
+    from kitamono.reports import targets_report
+
+    when = as_of_date(as_of)
+    repo = repository()
+    ref = reference(repo)
+    inst = _institution(ref, institution)
+    emit(targets_report(_load(repo), ref, when, inst, era), fmt, output, era, allowed=ALL_FORMATS)
+
+
+def followups(
+    as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
+    fmt: FormatOpt = None, output: OutputOpt = None,
+) -> None:  # fmt: skip
+    from kitamono.reports import followups_report
+
+    when = as_of_date(as_of)
+    repo = repository()
+    ref = reference(repo)
+    inst = _institution(ref, institution)
+    emit(followups_report(_load(repo), ref, when, inst, era), fmt, output, era, allowed=ALL_FORMATS)
+
+
+@report_app.command("quarterly", help=t("reports.help.quarterly"))
+def quarterly(
+    fy: FyOpt = None, quarter: QuarterOpt = None, as_of: AsOfOpt = None, era: EraOpt = False,
+    fmt: FormatOpt = None, output: OutputOpt = None,
+) -> None:  # fmt: skip
+    from kitamono.reports import choose_quarter, quarterly_report
+
+    when = as_of_date(as_of)
+    chosen_fy, q = choose_quarter(fy, quarter, when)
+    repo = repository()
+    ref = reference(repo)
+    emit(quarterly_report(_load(repo), ref, chosen_fy, q, when, era), fmt, output, era, allowed=ALL_FORMATS)
+
+
+@report_app.command("annual", help=t("reports.help.annual"))
+def annual(
+    fy: FyOpt = None, as_of: AsOfOpt = None, era: EraOpt = False, fmt: FormatOpt = None, output: OutputOpt = None,
+) -> None:  # fmt: skip
+    from kitamono.reports import annual_report, choose_fiscal_year
+
+    when = as_of_date(as_of)
+    chosen = choose_fiscal_year(fy, when)
+    repo = repository()
+    ref = reference(repo)
+    emit(annual_report(_load(repo), ref, chosen, when, era), fmt, output, era, allowed=ALL_FORMATS)

@@ -1,0 +1,133 @@
+"""``kitamono route``: suggest who handles an inquiry (3(2)②), show why, and record it on request."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kitamono.cli.common import (
+    FormatOpt,
+    OutputOpt,
+    emit,
+    info,
+    optional_repository,
+    reference,
+    repository,
+    split_list,
+    today,
+)
+from kitamono.i18n import t
+
+ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("route", help=t("routing.help"))(route)
+
+
+def _opt(name: str, key: str):
+    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False)]
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def route(
+    case_id: Annotated[
+        str | None, typer.Argument(help=t("routing.arg_case"), metavar="[ID]", show_default=False)
+    ] = None,
+    text: _opt("--text", "routing.opt_text") = None,
+    municipality: _opt("--municipality", "routing.opt_municipality") = None,
+    field: _opt("--field", "routing.opt_field") = None,
+    needs: Annotated[list[str] | None, typer.Option("--needs", help=t("routing.opt_needs"), show_default=False)] = None,
+    received_by: _opt("--received-by", "routing.opt_received_by") = None,
+    bank: _opt("--bank", "routing.opt_bank") = None,
+    apply: Annotated[bool, typer.Option("--apply", help=t("routing.opt_apply"))] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=t("routing.opt_yes"))] = False,
+    date: _opt("--date", "routing.opt_date") = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    from kitamono.errors import InputError
+    from kitamono.routing import Inquiry, route as suggest, route_case, routing_report
+
+    if (case_id is None) == (text is None):
+        raise InputError(t("routing.case_or_text"))
+    if case_id is None:
+        if apply:
+            raise InputError(t("routing.apply_needs_case"))
+        if not municipality:
+            raise InputError(t("routing.needs_municipality"))
+        repo = optional_repository()
+        ref = reference(repo)
+        receiver = received_by or (repo.local.institution if repo is not None else None) or ref.center().id
+        inquiry = Inquiry(text=text or "", municipality=municipality, received_by=receiver, field=field,
+                          needs=tuple(split_list(needs)), bank=bank)  # fmt: skip
+        emit(routing_report(suggest(inquiry, ref), ref), fmt, output, allowed=ALL_FORMATS)
+        return
+
+    given = [name for name, value in (("--municipality", municipality), ("--field", field), ("--needs", needs),
+             ("--received-by", received_by), ("--bank", bank)) if value]  # fmt: skip
+    if given:
+        raise InputError(t("routing.text_options_with_case", options="、".join(given)))
+    if apply and not yes and not _interactive():
+        raise InputError(t("routing.apply_needs_yes"))
+    from kitamono.casework import load_case
+
+    repo = repository()
+    ref = reference(repo)
+    case = load_case(repo, case_id)
+    routing = route_case(case, ref)
+    emit(routing_report(routing, ref), fmt, output, allowed=ALL_FORMATS)
+    if apply:
+        _apply(repo, case, routing, ref, date, yes)
+
+
+def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
+    from kitamono.casework import record_event
+    from kitamono.fiscal import parse_date
+    from kitamono.routing import routing_events
+
+    now = today()
+    when = parse_date(date, today=now) if date else now
+    events = routing_events(case, routing, ref, when, now)
+    if not events:
+        info(t("routing.nothing_to_record", id=case.id))
+        return
+    info(t("routing.planned_head", id=case.id))
+    for line in _event_lines(events, ref):
+        info(line)
+    if not yes:
+        if not typer.confirm(t("routing.confirm", id=case.id), default=False, err=True):
+            info(t("routing.cancelled"))
+            raise typer.Exit(1)
+    for event in events:
+        record_event(repo, case.id, event, ref, now)
+    info(t("routing.recorded", id=case.id, n=len(events)))
+    _auto_commit(repo, case.id)
+
+
+def _event_lines(events, ref) -> list[str]:
+    from kitamono.fiscal import format_date
+    from kitamono.listings import institution_name
+
+    lines = []
+    for event in events:
+        values = {"date": format_date(event.date), "by": institution_name(ref, event.by), "note": event.note}
+        if event.type == "team_formed":
+            members = "、".join(institution_name(ref, i) for i in event.members)
+            lines.append(t("routing.planned_team", members=members, **values))
+        else:
+            lines.append(t("routing.planned_referred", to=institution_name(ref, event.to), **values))
+    return lines
+
+
+def _auto_commit(repo, case_id: str) -> None:
+    try:
+        from kitamono.gitsync import auto_commit
+    except ImportError:
+        return
+    auto_commit(repo, sys.argv[1:], [case_id])

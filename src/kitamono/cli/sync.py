@@ -1,0 +1,129 @@
+"""Working together over git: ``sync``, ``log``, and the merge driver git calls for case files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kitamono.cli.common import FormatOpt, OutputOpt, emit, fail, info, reference, repository, today, warn
+from kitamono.i18n import t
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sync", help=t("sync.help"))(sync)
+    app.command("log", help=t("log.help"))(log)
+    app.command("merge-driver", hidden=True, help=t("sync.help_driver"))(merge_driver)
+
+
+def repository_check(repo) -> list:
+    """``kitamono check`` as sync runs it: every case, the reference data, the merge driver."""
+    from kitamono.checks import check_repository
+    from kitamono.gitsync import driver_problems
+
+    return check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,))
+
+
+def sync(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    from kitamono import gitsync
+
+    repo = repository()
+    result = gitsync.sync(repo, repository_check)
+    for message in result.warnings:
+        warn(message)
+    if result.committed:
+        info(t("sync.committed", n=len(result.committed), institution=result.institution))
+    if result.outcome == "conflicted":
+        _stop_for_troubles(result.troubles)
+    if result.outcome == "no_remote":
+        fail(t("sync.no_remote"))
+    if result.outcome == "unreachable":
+        fail(t("sync.unreachable", remote=result.remote, reason=result.reason))
+    _show_arrivals(repo, result, fmt, output)
+    if result.outcome == "check_failed":
+        for problem in result.problems:
+            info(problem.line())
+        fail(t("sync.check_failed", n=len(result.problems)))
+    if result.outcome in ("rejected", "refused"):
+        fail(t(f"sync.{result.outcome}", remote=result.remote, reason=result.reason))
+    if result.pushed:
+        info(t("sync.done", remote=result.remote))
+    else:
+        info(t("sync.nothing_to_push"))
+
+
+def _stop_for_troubles(troubles) -> None:
+    """Say what stops the sync, file by file, and end with what to do next."""
+    from kitamono.gitsync import field_label
+
+    for trouble in troubles:
+        for conflict in trouble.conflicts:
+            name = f"{field_label(conflict.field)} ({conflict.field})"
+            info(t("sync.trouble_conflict", id=trouble.case_id, field=name, ours=conflict.ours, theirs=conflict.theirs))
+        if trouble.problem:
+            info(trouble.problem)
+    first = {}
+    for trouble in troubles:
+        first.setdefault(trouble.kind, []).append(trouble.case_id or trouble.path)
+    if "conflicts" in first:
+        ids = first["conflicts"]
+        fail(t("sync.conflicted", ids=", ".join(ids), first=ids[0]))
+    if "unreadable" in first:
+        ids = first["unreadable"]
+        fail(t("sync.unreadable_cases", ids=", ".join(ids), first=ids[0]))
+    fail(t("sync.files_conflicted", paths=", ".join(trouble.path for trouble in troubles)))
+
+
+def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
+    from kitamono.gitsync import sync_report
+    from kitamono.store import load_case_file
+
+    if not result.arrived:
+        info(t("sync.nothing_arrived"))
+        if fmt == "json":  # scripts always get a list
+            emit(sync_report(result, {}), fmt, output)
+        return
+    cases = {}
+    for change in result.arrived:
+        path = repo.root / change.path
+        if path.is_file():
+            try:
+                cases[change.case_id] = load_case_file(path)
+            except Exception:  # noqa: BLE001 - an unreadable case is reported by the check
+                continue
+    counts = {kind: sum(1 for c in result.arrived if c.kind == kind) for kind in ("added", "changed", "removed")}
+    info(t("sync.arrived", **counts))
+    emit(sync_report(result, cases), fmt, output)
+
+
+def log(
+    case_id: Annotated[
+        str | None, typer.Argument(help=t("log.arg_case_id"), metavar="ID", show_default=False)
+    ] = None,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    from kitamono.gitsync import history, log_report
+
+    repo = repository()
+    found = history(repo, case_id)
+    if case_id is not None and not found.entries and not found.pending:
+        repo.find_case_file(case_id)  # an unknown id is an error; a known one just has no history
+    if found.pending:
+        warn(t("log.pending", n=len(found.pending), ids=", ".join(found.pending[:5])))
+    emit(log_report(found, reference(repo), case_id), fmt, output)
+
+
+def merge_driver(
+    base: Annotated[Path, typer.Argument(show_default=False)],
+    ours: Annotated[Path, typer.Argument(show_default=False)],
+    theirs: Annotated[Path, typer.Argument(show_default=False)],
+    name: Annotated[str, typer.Argument(show_default=False)] = "",
+) -> None:
+    from kitamono.gitsync import run_merge_driver
+
+    outcome = run_merge_driver(base, ours, theirs, name)
+    for message in outcome.messages:
+        warn(message)
+    raise typer.Exit(0 if outcome.clean else 1)

@@ -1,0 +1,305 @@
+"""What each supported case owes, per fiscal year, and the counting of the plan's targets.
+
+A case is *supported* from its ``started`` event. The plan counts in periods: FY2017 and FY2018
+are one merged first period, then one period per 年度 (``data/targets.yaml``); after the plan
+every 年度 is a period of its own. A case started in period s owes a follow-up in each of the
+next ``follow_up_periods - 1`` periods (two: the plan says
+"2018年度に新たに支援した案件→2020年度までフォローアップ"), and one ``supported`` or
+``followed_up`` event dated in such a period settles it::
+
+    started 2019-06-10 (FY2019)  ->  owes FY2020 and FY2021
+    followed_up 2020-11-04       ->  FY2020 done; FY2021 due while it runs, overdue after
+
+The targets: *new* in a period = cases started in it; *continuing* = cases started in one of the
+two previous plan periods with a support or follow-up event in it; *expected continuing* = all
+cases started in those two periods. Cases started in FY2021–2022 still owe follow-ups in
+FY2023–2024; those years are counted apart (``after_plan``), outside the plan's totals.
+
+Everything here is pure: cases (``models.Case`` or the index's ``CaseRecord``, which has the
+same attribute names) and reference data in, plain records out; nothing after ``as_of`` is
+seen, so a report can be reproduced as it stood on any day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from kitamono.cases import events_until, last_contact, start_event, status
+from kitamono.fiscal import fiscal_year, fy_bounds
+from kitamono.models import Case, Event, Targets
+
+#: The events that show a case was supported or followed up in a period.
+CONTACT_EVENTS = ("supported", "followed_up")
+
+Period = tuple[int, ...]  # the fiscal years of one period, in order
+
+
+# --- periods --------------------------------------------------------------------------------------
+
+
+def period_of(fy: int, targets: Targets) -> Period:
+    """The period containing 年度 fy: a plan period, or the single year outside the plan."""
+    for period in targets.periods:
+        if fy in period.fiscal_years:
+            return tuple(sorted(period.fiscal_years))
+    return (fy,)
+
+
+def following_periods(period: Period, n: int, targets: Targets) -> list[Period]:
+    """The n periods after ``period``."""
+    found: list[Period] = []
+    current = period
+    for _ in range(n):
+        current = period_of(current[-1] + 1, targets)
+        found.append(current)
+    return found
+
+
+def period_bounds(period: Period) -> tuple[date, date]:
+    return fy_bounds(period[0])[0], fy_bounds(period[-1])[1]
+
+
+def plan_years(targets: Targets) -> set[int]:
+    return {fy for p in targets.periods for fy in p.fiscal_years}
+
+
+def follow_up_count(targets: Targets) -> int:
+    """How many periods after the start a case is followed up (2 for "three fiscal years")."""
+    return targets.follow_up_periods - 1
+
+
+# --- one case -------------------------------------------------------------------------------------
+
+
+def started_on(case: Case, as_of: date | None = None) -> date | None:
+    event = start_event(case, as_of)
+    return event.date if event else None
+
+
+def supporters(case: Case, as_of: date | None = None) -> list[str]:
+    """The lead and the supporting institutions named when support started."""
+    event = start_event(case, as_of)
+    if event is None:
+        return []
+    named = ([event.lead] if event.lead else []) + list(event.supporting)
+    return list(dict.fromkeys(named))
+
+
+def lead_of(case: Case, as_of: date | None = None) -> str | None:
+    event = start_event(case, as_of)
+    if event is None:
+        return None
+    return event.lead or event.by
+
+
+def contact_events(case: Case, as_of: date | None) -> list[Event]:
+    return [e for e in events_until(case, as_of) if e.type in CONTACT_EVENTS]
+
+
+def contacted_in(case: Case, period: Period, as_of: date | None) -> date | None:
+    """The first support or follow-up dated in ``period`` (and not after as_of)."""
+    first, last = period_bounds(period)
+    return next((e.date for e in contact_events(case, as_of) if first <= e.date <= last), None)
+
+
+ObligationState = Literal["done", "due", "overdue", "upcoming", "waived"]
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One period in which a supported case must be followed up, and where it stands."""
+
+    case: Case
+    period: Period
+    state: ObligationState
+    done_on: date | None
+    started: date
+    lead: str | None
+    last_contact: date | None
+
+    @property
+    def fiscal_year(self) -> int:
+        return self.period[0]
+
+
+def obligations(case: Case, targets: Targets, as_of: date) -> list[Obligation]:
+    """Every follow-up period a case owes, as it stood on ``as_of``.
+
+    done: a support or follow-up is recorded in the period; due: the period is running and
+    none is recorded yet; overdue: the period has ended with none; upcoming: it has not begun;
+    waived: the case was closed (and not reopened) by ``as_of`` before anything was recorded.
+    """
+    start = started_on(case, as_of)
+    if start is None:
+        return []
+    closed = status(case, as_of) == "closed"
+    current = fiscal_year(as_of)
+    lead = lead_of(case, as_of)
+    contact = last_contact(case, as_of)
+    found: list[Obligation] = []
+    for period in following_periods(period_of(fiscal_year(start), targets), follow_up_count(targets), targets):
+        done_on = contacted_in(case, period, as_of)
+        state: ObligationState
+        if done_on is not None:
+            state = "done"
+        elif closed:
+            state = "waived"
+        elif period[-1] < current:
+            state = "overdue"
+        elif period[0] <= current:
+            state = "due"
+        else:
+            state = "upcoming"
+        found.append(Obligation(case, period, state, done_on, start, lead, contact))
+    return found
+
+
+@dataclass(frozen=True)
+class FollowupList:
+    as_of: date
+    overdue: list[Obligation]
+    due: list[Obligation]
+    done: list[Obligation]
+    upcoming: list[Obligation]
+    waived: list[Obligation]
+
+
+def followups(cases: Iterable[Case], targets: Targets, as_of: date, institution: str | None = None) -> FollowupList:
+    """Every supported case's follow-up periods, sorted: overdue, due, done (oldest first)."""
+    buckets: dict[str, list[Obligation]] = {s: [] for s in ("overdue", "due", "done", "upcoming", "waived")}
+    for case in cases:
+        if institution is not None and institution not in supporters(case, as_of):
+            continue
+        for item in obligations(case, targets, as_of):
+            buckets[item.state].append(item)
+
+    def order(item: Obligation) -> tuple:
+        return (item.fiscal_year, item.last_contact or date.min, item.case.id)
+
+    return FollowupList(as_of, *(sorted(buckets[s], key=order) for s in buckets))  # type: ignore[arg-type]
+
+
+# --- the targets ----------------------------------------------------------------------------------
+
+PeriodState = Literal["met", "missed", "in_progress", "future", "past"]
+
+
+@dataclass(frozen=True)
+class PeriodCount:
+    """One row of the target table: the plan's numbers beside what the cases show."""
+
+    label: str
+    fiscal_years: Period
+    in_plan: bool
+    target_new: int | None
+    target_continuing: int | None
+    target_total: int | None
+    new_ids: tuple[str, ...]
+    continuing_ids: tuple[str, ...]
+    expected_ids: tuple[str, ...]
+    state: PeriodState
+
+    @property
+    def new(self) -> int:
+        return len(self.new_ids)
+
+    @property
+    def continuing(self) -> int:
+        return len(self.continuing_ids)
+
+    @property
+    def expected_continuing(self) -> int:
+        return len(self.expected_ids)
+
+    @property
+    def total(self) -> int:
+        return self.new + self.continuing
+
+    @property
+    def gap(self) -> int | None:
+        return None if self.target_total is None else self.total - self.target_total
+
+    @property
+    def percent(self) -> float | None:
+        if not self.target_total:
+            return None
+        return 100.0 * self.total / self.target_total
+
+
+@dataclass(frozen=True)
+class TargetCount:
+    as_of: date
+    periods: list[PeriodCount]  # the plan's periods
+    after_plan: list[PeriodCount]  # follow-up years of the last starts, outside the totals
+    target_total: int
+    institution: str | None = None
+
+    @property
+    def actual_total(self) -> int:
+        return sum(p.total for p in self.periods)
+
+    def cumulative(self) -> list[int]:
+        running, found = 0, []
+        for p in self.periods:
+            running += p.total
+            found.append(running)
+        return found
+
+
+def count_targets(cases: Iterable[Case], targets: Targets, as_of: date, institution: str | None = None) -> TargetCount:
+    """The target table as it stood on ``as_of`` (for one institution's supported cases, if given)."""
+    years_in_plan = plan_years(targets)
+    back = follow_up_count(targets)
+    plan_periods: list[Period] = [tuple(sorted(p.fiscal_years)) for p in targets.periods]
+    after: list[Period] = following_periods(plan_periods[-1], back, targets) if plan_periods else []
+    every = plan_periods + after
+
+    started: dict[Period, list[Case]] = {p: [] for p in every}
+    for case in cases:
+        if institution is not None and institution not in supporters(case, as_of):
+            continue
+        start = started_on(case, as_of)
+        if start is None or fiscal_year(start) not in years_in_plan:
+            continue  # only cases started within the plan count towards it
+        started[period_of(fiscal_year(start), targets)].append(case)
+
+    rows: list[PeriodCount] = []
+    for index, period in enumerate(every):
+        in_plan = index < len(plan_periods)
+        spec = targets.periods[index] if in_plan else None
+        earlier = every[max(0, index - back) : index]
+        expected = [c for p in earlier if p in plan_periods for c in started[p]]
+        continuing = [c for c in expected if contacted_in(c, period, as_of) is not None]
+        new = started[period] if in_plan else []
+        first, last = period_bounds(period)
+        row = PeriodCount(
+            label=spec.label if spec else f"{period[0]}年度",
+            fiscal_years=period,
+            in_plan=in_plan,
+            target_new=spec.new if spec else None,
+            target_continuing=spec.continuing if spec else None,
+            target_total=spec.total if spec else None,
+            new_ids=tuple(sorted(c.id for c in new)),
+            continuing_ids=tuple(sorted(c.id for c in continuing)),
+            expected_ids=tuple(sorted(c.id for c in expected)),
+            state="future",
+        )
+        if as_of < first:
+            state: PeriodState = "future"
+        elif as_of < last:
+            state = "in_progress"
+        elif not in_plan:
+            state = "past"
+        else:
+            state = "met" if row.total >= (row.target_total or 0) else "missed"
+        rows.append(_with_state(row, state))
+    return TargetCount(as_of, rows[: len(plan_periods)], rows[len(plan_periods) :], targets.total, institution)
+
+
+def _with_state(row: PeriodCount, state: PeriodState) -> PeriodCount:
+    from dataclasses import replace
+
+    return replace(row, state=state)

@@ -1,0 +1,190 @@
+"""The index: a cache that is always current, rebuilt when damaged, and never changes an answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kitamono import index
+from kitamono.store import open_repository
+
+INDEX = Path(".kitamono") / index.INDEX_NAME
+
+
+def listed(run, *args: str) -> list[dict]:
+    result = run("case", "list", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def age(path: Path, seconds: float = 10) -> None:
+    """Make a file look written a while ago, so the index trusts it (the racy-clean rule)."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def age_all(repo: Path) -> None:
+    for path in (repo / "cases").rglob("*.yaml"):
+        age(path, 60)
+
+
+@pytest.fixture
+def three(repo, new_case) -> list[str]:
+    ids = [new_case(title=f"相談{n}", received_on=f"2019-05-{10 + n}") for n in range(3)]
+    age_all(repo)
+    return ids
+
+
+def test_the_index_is_written_and_then_used(repo, run, three, monkeypatch):
+    assert [c["id"] for c in listed(run)] == three
+    assert (repo / INDEX).is_file()
+    # With the index current, no case file is parsed again.
+    parsed: list[str] = []
+    original = index._parse
+    monkeypatch.setattr(index, "_parse", lambda job: parsed.append(job[1]) or original(job))
+    assert [c["id"] for c in listed(run)] == three
+    assert parsed == []
+
+
+def test_a_changed_file_is_seen_by_the_next_command(repo, run, three):
+    listed(run)
+    path = repo / "cases" / "2019" / f"{three[1]}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("相談1", "相談いち"), encoding="utf-8")
+    age(path)  # even with an old modification time: the size changed
+    assert [c["title"] for c in listed(run)] == ["相談0", "相談いち", "相談2"]
+
+
+def test_a_same_size_change_within_the_racy_window_is_seen(repo, run, three):
+    listed(run)
+    path = repo / "cases" / "2019" / f"{three[0]}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("相談0", "相談9"), encoding="utf-8")  # same size, fresh mtime
+    assert [c["title"] for c in listed(run)][0] == "相談9"
+
+
+def test_added_deleted_and_renamed_files_are_seen(repo, run, three, new_case):
+    listed(run)
+    (repo / "cases" / "2019" / f"{three[0]}.yaml").unlink()
+    added = new_case(title="追加", received_on="2019-06-01")
+    assert [c["id"] for c in listed(run)] == [three[1], three[2], added]
+    moved = repo / "cases" / "old" / f"{three[2]}.yaml"
+    moved.parent.mkdir()
+    (repo / "cases" / "2019" / f"{three[2]}.yaml").rename(moved)
+    age(moved, 60)
+    assert [c["id"] for c in listed(run)] == [three[1], three[2], added]
+    assert run("check").stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "note"),
+    [
+        (b"not a pickle at all", "壊れて"),
+        (b"", "壊れて"),
+        (pickle.dumps(("0.0.0/0", 0, [])), "別の版"),
+        (pickle.dumps(("x", 1)), "壊れて"),
+        # A pickle that would run code if loaded with the ordinary unpickler.
+        (b"cos\nsystem\n(S'echo pwned > pwned.txt'\ntR.", "壊れて"),
+    ],
+)
+def test_a_damaged_or_foreign_index_is_rebuilt_with_a_note(repo, run, three, content, note, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    listed(run)
+    (repo / INDEX).write_bytes(content)
+    result = run("case", "list", "--format", "json")
+    assert result.exit_code == 0
+    assert [c["id"] for c in json.loads(result.stdout)] == three
+    assert note in result.stderr and str(repo / INDEX) in result.stderr
+    assert not (tmp_path / "pwned.txt").exists()
+    again = run("case", "list", "--format", "json")
+    assert again.stderr == ""  # rebuilt: no note the second time
+
+
+def test_a_damaged_case_file_stays_named_while_the_index_is_warm(repo, run, three):
+    listed(run)
+    broken = repo / "cases" / "2019" / "hro-2019-0050.yaml"
+    broken.write_text("id: [\n", encoding="utf-8")
+    age(broken, 60)
+    for _ in range(2):
+        result = run("case", "list", "--format", "json")
+        assert "hro-2019-0050.yaml" in result.stderr
+        assert run("check").exit_code == 1
+
+
+def test_two_commands_at_once_leave_a_usable_index(repo, three, env):
+    environment = {**os.environ, "KITAMONO_REPO": str(repo)}
+    command = [sys.executable, "-m", "kitamono", "case", "list", "--format", "json"]
+    for _ in range(3):
+        (repo / INDEX).unlink(missing_ok=True)
+        processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        assert all(p.returncode == 0 for p in processes)
+        assert all([c["id"] for c in json.loads(out)] == three for out, _ in outputs)
+    notes: list[str] = []
+    entries, _ = index._read_index(repo / INDEX, notes)
+    assert notes == [] and sorted(entries) == sorted(f"cases/2019/{i}.yaml" for i in three)
+
+
+# --- the index never changes an answer ---------------------------------------------------------------
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["new", "edit", "delete", "start", "support", "list"]),
+        st.integers(0, 30),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps)
+def test_answers_are_the_same_with_and_without_the_index(make_repo, run, monkeypatch, plan):
+    root = make_repo(f"prop-{abs(hash(tuple(plan)))}")
+    monkeypatch.setenv("KITAMONO_REPO", str(root))
+    created: list[str] = []
+    for action, n in plan:
+        if action == "new" or not created:
+            result = run("case", "new", "--no-input", "--company", f"会社{n}", "--municipality", "帯広市",
+                         "--title", f"件名{n}", "--channel", "phone", "--received-on", f"2019-05-{1 + n % 28:02d}")  # fmt: skip
+            created.append(result.stdout.strip())
+            continue
+        case_id = created[n % len(created)]
+        path = next((root / "cases").rglob(f"{case_id}.yaml"), None)
+        if path is None:
+            continue
+        if action == "edit":
+            path.write_text(path.read_text(encoding="utf-8").replace("件名", "題"), encoding="utf-8")
+        elif action == "delete":
+            path.unlink()
+        elif action == "start":
+            run("case", "start", case_id, "--lead", "hro", "--date", "2019-06-01")
+        elif action == "support":
+            run("case", "support", case_id, "--date", "2019-07-01")
+        answers = {}
+        for mode in ("on", "off"):
+            monkeypatch.setenv("KITAMONO_INDEX", mode)
+            answers[mode] = (
+                run("case", "list", "--format", "json").stdout,
+                run("case", "list", "--status", "支援中", "--format", "json").stdout,
+                run("check", "--format", "json").stdout,
+            )
+        monkeypatch.delenv("KITAMONO_INDEX")
+        assert answers["on"] == answers["off"]
+
+
+def test_records_hold_no_contact_details(repo, run, new_case):
+    new_case(contact_name="山田太郎", contact_phone="0155-12-3456")
+    listed(run)
+    data = (repo / INDEX).read_bytes()
+    assert "山田太郎".encode() not in data and b"0155-12-3456" not in data
+    loaded = index.load_cases(open_repository(repo))
+    assert loaded.cases[0].contact is None
