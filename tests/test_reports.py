@@ -445,10 +445,13 @@ def test_followups_json_and_table(small, run):
         (D, 2020, "hro", "2019-11-15"),
     ]
     assert [(i["id"], i["fiscal_year"], i["done_on"]) for i in data["done"]] == [(D, 2019, "2019-11-15")]
+    note = "期限切れ 1 件、2020年度の未実施 3 件、実施済 1 件。終了した案件の未実施分 2 件は除いています"
     table = run("followups", "--format", "plain", "--as-of", "2020-04-15").stdout.splitlines()
     assert [line.split()[0] for line in table[1:5]] == ["期限切れ", "今年度未実施", "今年度未実施", "今年度未実施"]
-    assert table[5].split()[0] == "実施済"
-    assert table[-1] == "期限切れ 1 件、2020年度の未実施 3 件、実施済 1 件。終了した案件の未実施分 2 件は除いています"
+    assert table[5:] == [note + "(実施済の行は --all で表示します)"]  # what staff act on; done rows counted
+    table = run("followups", "--all", "--format", "plain", "--as-of", "2020-04-15").stdout.splitlines()
+    assert [line.split()[0] for line in table[1:6]] == ["期限切れ", "今年度未実施", "今年度未実施", "今年度未実施", "実施済"]
+    assert table[6:] == [note]
 
 
 def test_reports_are_quiet_on_stderr_when_piped(small, run, monkeypatch):

@@ -76,7 +76,7 @@ def cell_text(value: Any, era: bool = False) -> str:
 
         return format_date(value, era=era)
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.1f}".removesuffix(".0")  # 96.7, 100
     if isinstance(value, (list, tuple)):
         return "、".join(cell_text(v, era) for v in value)
     return str(value)
@@ -119,7 +119,10 @@ def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
             parts.append(f"## {table.title}\n" if markdown else f"【{table.title}】")
         rows = [[cell_text(v, era) for v in row] for row in table.rows]
         align = ["right" if c.numeric else "left" for c in table.columns]
-        text = tabulate(rows, headers=[c.label for c in table.columns], tablefmt=style, colalign=align or None)
+        text = tabulate(
+            rows, headers=[c.label for c in table.columns], tablefmt=style, colalign=align or None,
+            disable_numparse=True,  # cells are already text; type sniffing costs seconds on long tables
+        )
         parts.append(text + ("\n" if markdown else ""))
         if table.note:
             parts.append(table.note + ("\n" if markdown else ""))

@@ -366,8 +366,12 @@ def followups_table(items: list[Obligation], ref: Reference, title: str, era: bo
 
 
 def followups_report(cases: list[Case], ref: Reference, as_of: date, institution: str | None = None,
-                     era: bool = False) -> Report:  # fmt: skip
-    """Every supported case's follow-up years on ``as_of``: overdue first, then due, then done."""
+                     era: bool = False, with_done: bool = False) -> Report:  # fmt: skip
+    """Every supported case's follow-up years on ``as_of``: overdue first, then due, then done.
+
+    The table lists what staff must act on (overdue and due) and counts the done ones, unless
+    ``with_done``; the JSON always holds all three lists.
+    """
     from kitamono.followup import followups
 
     found: FollowupList = followups(cases, ref.targets, as_of, institution)
@@ -378,7 +382,10 @@ def followups_report(cases: list[Case], ref: Reference, as_of: date, institution
         "reports.followups.note", overdue=len(found.overdue), due=len(found.due), done=len(found.done),
         fy=format_fiscal_year(fiscal_year(as_of), era), waived=len(found.waived),
     )  # fmt: skip
-    table = followups_table(found.overdue + found.due + found.done, ref, title, era, note)
+    if not with_done and found.done:
+        note += t("reports.followups.done_hidden")
+    rows = found.overdue + found.due + (found.done if with_done else [])
+    table = followups_table(rows, ref, title, era, note)
     data = {
         "as_of": as_of,
         "institution": institution,

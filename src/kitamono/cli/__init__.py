@@ -77,6 +77,8 @@ app = typer.Typer(
     cls=_Group,
     help=t("help.root"),
     no_args_is_help=True,
+    # Plain help: it reads as well in Japanese, and skips importing rich on every --help.
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
@@ -117,7 +119,27 @@ def _register() -> None:
     sync.register(app)
 
 
+def _first_sentence(text: str) -> str:
+    """A command's line in a listing: its help up to the first 。 (or the first line)."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    head, mark, _ = line.partition("。")
+    return head + mark if mark else line
+
+
+def _short_helps(typer_app: typer.Typer) -> None:
+    """Give every command a short help that Japanese text fits (Click cuts at a space)."""
+    for info in typer_app.registered_commands:
+        if info.short_help is None and isinstance(info.help, str):
+            info.short_help = _first_sentence(info.help)
+    for group in typer_app.registered_groups:
+        if group.short_help is None and isinstance(group.help, str):
+            group.short_help = _first_sentence(group.help)
+        if group.typer_instance is not None:
+            _short_helps(group.typer_instance)
+
+
 _register()
+_short_helps(app)
 
 
 def main() -> None:

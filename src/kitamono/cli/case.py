@@ -22,7 +22,7 @@ from kitamono.cli.common import (
 )
 from kitamono.i18n import t
 
-app = typer.Typer(no_args_is_help=True, help=t("help.case"))
+app = typer.Typer(no_args_is_help=True, help=t("help.case"), rich_markup_mode=None)
 
 ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
 

@@ -22,7 +22,7 @@ QuarterOpt = Annotated[
     str | None, typer.Option("--quarter", "-q", help=t("reports.opt.quarter"), metavar="Q", show_default=False)
 ]
 
-report_app = typer.Typer(no_args_is_help=True, help=t("reports.help.report"))
+report_app = typer.Typer(no_args_is_help=True, help=t("reports.help.report"), rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +67,7 @@ def targets(
 
 def followups(
     as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
+    all_: Annotated[bool, typer.Option("--all", help=t("reports.opt.all"))] = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
     from kitamono.reports import followups_report
@@ -75,7 +76,7 @@ def followups(
     repo = repository()
     ref = reference(repo)
     inst = _institution(ref, institution)
-    emit(followups_report(_load(repo), ref, when, inst, era), fmt, output, era, allowed=ALL_FORMATS)
+    emit(followups_report(_load(repo), ref, when, inst, era, with_done=all_), fmt, output, era, allowed=ALL_FORMATS)
 
 
 @report_app.command("quarterly", help=t("reports.help.quarterly"))

@@ -482,6 +482,8 @@ MESSAGES: dict[str, str] = {
     "reports.targets.after_plan_note": "Cases started in FY2021–2022 are still followed up into their third fiscal year after the plan ends",
     "reports.targets.institution_note": "The targets are the whole plan's; the actuals count only cases this institution leads or supports",
     "reports.followups.title": "Follow-ups (as of {as_of})",
+    "reports.followups.done_hidden": " (add --all to list the done ones)",
+    "reports.opt.all": "Also list the follow-ups already done",
     "reports.followups.note": "{overdue} overdue, {due} due in {fy}, {done} done. {waived} missing follow-ups of closed cases are left out",
     "reports.annual.title": "{fy}: year-end review of the 北のものづくり support plan",
     "reports.annual.by_institution": "{fy} activity by institution",

@@ -482,6 +482,8 @@ MESSAGES: dict[str, str] = {
     "reports.targets.after_plan_note": "2021・2022年度に支援を始めた案件は、計画期間の終了後も3年度目までフォローアップします",
     "reports.targets.institution_note": "目標は計画全体の件数です。実績はこの機関が主担当または協力として関わる支援案件だけを数えています",
     "reports.followups.title": "フォローアップの状況({as_of} 現在)",
+    "reports.followups.done_hidden": "(実施済の行は --all で表示します)",
+    "reports.opt.all": "実施済のフォローアップも表に含めます",
     "reports.followups.note": "期限切れ {overdue} 件、{fy}の未実施 {due} 件、実施済 {done} 件。終了した案件の未実施分 {waived} 件は除いています",
     "reports.annual.title": "{fy} 北のものづくり連携支援計画 年度末レビュー",
     "reports.annual.by_institution": "{fy} 機関別の活動",
