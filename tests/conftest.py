@@ -64,7 +64,7 @@ def run(runner: CliRunner, env) -> Callable[..., object]:
 
 
 #: The index is a cache rebuilt from the case files at will; it is not user data.
-CACHE_FILES = {".kitamono/index.pickle"}
+CACHE_FILES = {".kitamono/index.pickle", ".kitamono/index-delta.pickle"}
 
 
 def snapshot(folder: Path) -> dict[str, str]:

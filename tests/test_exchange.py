@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from conftest import snapshot as every_file
+from conftest import snapshot
 from kitamono import store
 from kitamono.exchange import Context, export_bytes, plan_import, read_source
 from kitamono.models import COMPETENCES, Case, Company, Conflict, Contact, Event
@@ -30,11 +30,6 @@ HEADERS = [
     "件名", "内容", "分野", "必要な支援", "地域経済牽引事業計画の承認日", "デモ", "経過", "競合",
 ]  # fmt: skip
 CONTACT = {"person": "山田太郎", "phone": "0155231234", "email": "yamada@example.jp"}
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file but the case index, a cache that any read may rebuild."""
-    return {name: digest for name, digest in every_file(root).items() if name != ".kitamono/index.json"}
 
 
 def cases_snapshot(root: Path) -> dict[str, bytes]:

@@ -129,8 +129,9 @@ def test_two_commands_at_once_leave_a_usable_index(repo, three, env):
         assert all(p.returncode == 0 for p in processes)
         assert all([c["id"] for c in json.loads(out)] == three for out, _ in outputs)
     notes: list[str] = []
-    entries, _ = index._read_index(repo / INDEX, notes)
-    assert notes == [] and sorted(entries) == sorted(f"cases/2019/{i}.yaml" for i in three)
+    main = index._read_main(repo / INDEX, notes)
+    assert notes == [] and main is not None
+    assert [path for path, _, _ in main.files] == sorted(f"cases/2019/{i}.yaml" for i in three)
 
 
 # --- the index never changes an answer ---------------------------------------------------------------
@@ -188,3 +189,19 @@ def test_records_hold_no_contact_details(repo, run, new_case):
     assert "山田太郎".encode() not in data and b"0155-12-3456" not in data
     loaded = index.load_cases(open_repository(repo))
     assert loaded.cases[0].contact is None
+
+
+def test_a_small_change_is_written_beside_the_index_and_a_bad_one_ignored(repo, run, three):
+    listed(run)
+    main_before = (repo / INDEX).read_bytes()
+    delta = repo / ".kitamono" / index.DELTA_NAME
+    path = repo / "cases" / "2019" / f"{three[2]}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("相談2", "相談ふたつめ"), encoding="utf-8")
+    age(path)
+    assert [c["title"] for c in listed(run)] == ["相談0", "相談1", "相談ふたつめ"]
+    assert delta.is_file() and (repo / INDEX).read_bytes() == main_before
+    (repo / "cases" / "2019" / f"{three[0]}.yaml").unlink()
+    assert [c["title"] for c in listed(run)] == ["相談1", "相談ふたつめ"]
+    delta.write_bytes(b"garbage")  # a damaged delta only costs a re-read of the changed files
+    result = run("case", "list", "--format", "json")
+    assert [c["title"] for c in json.loads(result.stdout)] == ["相談1", "相談ふたつめ"]

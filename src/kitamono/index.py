@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be par
 INDEX_FORMAT = 1
 INDEX_VERSION = f"{__version__}/{INDEX_FORMAT}"
 INDEX_NAME = "index.pickle"
+DELTA_NAME = "index-delta.pickle"
+#: A change of up to this many files (or a twentieth of them) is written beside the index.
+DELTA_MIN = 256
 #: Files modified this close to the index's build are parsed again next time.
 RACY_NS = 2_000_000_000
 #: Below this many files to parse, one process is faster than starting workers.
@@ -88,24 +91,44 @@ class CaseRecord(NamedTuple):
 
 
 def to_record(case: Case) -> CaseRecord:
+    """The record of a case. Repeated values (dates, ids, kinds) are shared objects, which the
+    pickle stores once and rebuilds once: that is most of what loading the index costs."""
+    share = _shared
+
+    def ids(values: list[str]) -> tuple[str, ...]:
+        return tuple(share(v) for v in values)
+
     return CaseRecord(
         id=case.id,
         demo=case.demo,
-        received_on=case.received_on,
-        received_by=case.received_by,
-        channel=case.channel,
-        company=CompanyRecord(case.company.name, case.company.municipality, case.company.bank),
+        received_on=share(case.received_on),
+        received_by=share(case.received_by),
+        channel=share(case.channel),
+        company=CompanyRecord(case.company.name, share(case.company.municipality), case.company.bank and share(case.company.bank)),
         title=case.title,
         summary=case.summary,
-        field=case.field,
-        needs=tuple(case.needs),
+        field=share(case.field),
+        needs=ids(case.needs),
         approved_project=case.approved_project,
         events=tuple(
-            EventRecord(e.type, e.date, e.by, e.to, e.lead, tuple(e.supporting), tuple(e.members), e.outcome, e.note)
+            EventRecord(
+                share(e.type), share(e.date), share(e.by), e.to and share(e.to), e.lead and share(e.lead),
+                ids(e.supporting), ids(e.members), e.outcome, e.note and share(e.note),
+            )
             for e in case.events
         ),
         conflicts=tuple(ConflictRecord(c.field, c.ours, c.theirs) for c in case.conflicts),
     )
+
+
+_SHARED: dict[object, object] = {}
+
+
+def _shared(value):  # type: ignore[no-untyped-def]
+    """One object for equal values within this process (a small, bounded cache)."""
+    if len(_SHARED) > 200_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
 
 
 class Entry(NamedTuple):
@@ -197,34 +220,86 @@ def _parse_all(root: Path, relatives: list[str], full: bool = False) -> list[tup
         return pool.map(_parse, jobs, chunksize=max(16, len(jobs) // (workers * 8)))
 
 
-def _read_index(path: Path, notes: list[str]) -> tuple[dict[str, Entry], int]:
-    """The index's entries and the time before which an unchanged entry can be trusted."""
+@dataclass(frozen=True)
+class _Main:
+    """The whole index: every file's size and time, and its record or why it is unreadable."""
+
+    built_ns: int
+    files: list[tuple[str, int, int]]
+    records: list[CaseRecord | None]
+    errors: list[str | None]
+
+
+@dataclass(frozen=True)
+class _Delta:
+    """The files changed since the main index was written (small rewrites stay small)."""
+
+    main_built_ns: int
+    built_ns: int
+    entries: list[Entry]
+    removed: list[str]
+
+
+def _unpickle(path: Path) -> object:
+    with path.open("rb") as handle:
+        return _Unpickler(handle).load()
+
+
+def _looks_like_version(value: object) -> bool:
+    """``0.1.0/1``: what another kitamono (older or newer) writes first."""
+    import re
+
+    return isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*[^/]*/\d+", value) is not None
+
+
+def _read_main(path: Path, notes: list[str]) -> _Main | None:
+    """The main index, or None (with a note when it was there but unusable)."""
     try:
-        with path.open("rb") as handle:
-            data = _Unpickler(handle).load()
+        data = _unpickle(path)
     except FileNotFoundError:
-        return {}, 0
+        return None
     except Exception:  # noqa: BLE001 - whatever is wrong with it, the index is rebuilt
         notes.append(t("index.damaged", path=path))
-        return {}, 0
-    if not (isinstance(data, tuple) and len(data) == 3 and isinstance(data[0], str)):
-        notes.append(t("index.damaged", path=path))
-        return {}, 0
-    version, built_ns, entries = data
-    if version != INDEX_VERSION:
+        return None
+    if isinstance(data, tuple) and data and data[0] != INDEX_VERSION and _looks_like_version(data[0]):
         notes.append(t("index.other_version", path=path))
-        return {}, 0
-    if not isinstance(built_ns, int) or not isinstance(entries, list) or not all(isinstance(e, Entry) for e in entries):
+        return None
+    if not (isinstance(data, tuple) and len(data) == 6 and data[1] == "main"):
         notes.append(t("index.damaged", path=path))
-        return {}, 0
-    return {e.path: e for e in entries}, built_ns - RACY_NS
+        return None
+    _, _, built_ns, files, records, errors = data
+    if not (
+        isinstance(built_ns, int) and isinstance(files, list) and isinstance(records, list)
+        and isinstance(errors, list) and len(files) == len(records) == len(errors)
+        and all(r is None or isinstance(r, CaseRecord) for r in records)
+        and all(isinstance(f, tuple) and len(f) == 3 for f in files)
+    ):  # fmt: skip
+        notes.append(t("index.damaged", path=path))
+        return None
+    return _Main(built_ns, files, records, errors)
 
 
-def _write_index(path: Path, entries: list[Entry], built_ns: int) -> None:
+def _read_delta(path: Path, main: _Main) -> _Delta | None:
+    """The changes written since ``main``; anything unusable is simply ignored (main still holds)."""
+    try:
+        data = _unpickle(path)
+    except Exception:  # noqa: BLE001
+        return None
+    if not (isinstance(data, tuple) and len(data) == 6 and data[0] == INDEX_VERSION and data[1] == "delta"):
+        return None
+    _, _, main_built_ns, built_ns, entries, removed = data
+    if main_built_ns != main.built_ns or not isinstance(built_ns, int):
+        return None
+    if not (isinstance(entries, list) and all(isinstance(e, Entry) for e in entries) and isinstance(removed, list)):
+        return None
+    return _Delta(main_built_ns, built_ns, entries, removed)
+
+
+def _write(path: Path, data: tuple) -> None:
     from kitamono.store import atomic_write_bytes
 
     try:
-        atomic_write_bytes(path, pickle.dumps((INDEX_VERSION, built_ns, entries), protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # an index that cannot be written only costs speed next time
 
@@ -247,32 +322,86 @@ def load_cases(repo, use_index: bool = True) -> Loaded:
     built_ns = time.time_ns()
     files = _stat_files(repo.root, repo.cases_dir)
     notes: list[str] = []
-    index_path = repo.local_dir / INDEX_NAME
-    known, trusted_before = _read_index(index_path, notes) if use_index else ({}, 0)
-    entries: dict[str, Entry] = {}
+    main_path = repo.local_dir / INDEX_NAME
+    delta_path = repo.local_dir / DELTA_NAME
+    main = _read_main(main_path, notes) if use_index else None
+    delta = _read_delta(delta_path, main) if main is not None else None
+    if (
+        main is not None and delta is None and files == main.files
+        and max((m for _, _, m in files), default=0) < main.built_ns - RACY_NS
+    ):  # fmt: skip
+        return _loaded(repo, files, main.records, main.errors, notes)  # the index is current
+
+    # (size, mtime_ns, record, error, trusted_before) of every file the index knows
+    known: dict[str, tuple[int, int, CaseRecord | None, str | None, int]] = {}
+    if main is not None:
+        trusted = main.built_ns - RACY_NS
+        for (path, size, mtime_ns), record, error in zip(main.files, main.records, main.errors):
+            known[path] = (size, mtime_ns, record, error, trusted)
+    if delta is not None:
+        trusted = delta.built_ns - RACY_NS
+        for path in delta.removed:
+            known.pop(path, None)
+        for entry in delta.entries:
+            known[entry.path] = (entry.size, entry.mtime_ns, entry.record, entry.error, trusted)
+    found: dict[str, tuple[CaseRecord | None, str | None]] = {}
     stale: list[str] = []
-    for relative, size, mtime_ns in files:
-        entry = known.get(relative)
-        if entry is not None and entry.size == size and entry.mtime_ns == mtime_ns and mtime_ns < trusted_before:
-            entries[relative] = entry
+    stat_of = {path: (size, mtime_ns) for path, size, mtime_ns in files}
+    for path, size, mtime_ns in files:
+        entry = known.get(path)
+        if entry is not None and entry[0] == size and entry[1] == mtime_ns and mtime_ns < entry[4]:
+            found[path] = (entry[2], entry[3])
         else:
-            stale.append(relative)
-    sizes = {relative: (size, mtime_ns) for relative, size, mtime_ns in files}
-    changed = bool(notes) or len(known) != len(files)
-    for relative, record, error in _parse_all(repo.root, stale):
-        size, mtime_ns = sizes[relative]
-        entries[relative] = Entry(relative, size, mtime_ns, record, error)
-        changed = changed or entries[relative] != known.get(relative)
-    if use_index and changed and (repo.local_dir.is_dir() or _can_make(repo.local_dir)):
-        _write_index(index_path, [entries[r] for r, _, _ in files], built_ns)
+            stale.append(path)
+    changed: list[Entry] = []
+    for path, record, error in _parse_all(repo.root, stale):
+        found[path] = (record, error)
+        size, mtime_ns = stat_of[path]
+        entry = known.get(path)
+        # New, changed, or trusted only now: a racy entry read again is recorded with this run's time.
+        if entry is None or entry[:4] != (size, mtime_ns, record, error) or mtime_ns >= entry[4]:
+            changed.append(Entry(path, size, mtime_ns, record, error))
+    removed = [path for path in known if path not in stat_of]
+    if use_index and (changed or removed or main is None) and (repo.local_dir.is_dir() or _can_make(repo.local_dir)):
+        _save(main_path, delta_path, main, delta, files, found, changed, removed, built_ns)
+    records = [found[path][0] for path, _, _ in files]
+    errors = [found[path][1] for path, _, _ in files]
+    return _loaded(repo, files, records, errors, notes)
+
+
+def _save(main_path: Path, delta_path: Path, main: _Main | None, delta: _Delta | None, files, found,
+          changed: list[Entry], removed: list[str], built_ns: int) -> None:  # fmt: skip
+    """Write the few changes beside the main index, or the whole index when they are many."""
+    if main is not None:
+        entries = {e.path: e for e in (delta.entries if delta else [])}
+        gone = set(delta.removed if delta else [])
+        for entry in changed:
+            entries[entry.path] = entry
+            gone.discard(entry.path)
+        for path in removed:
+            entries.pop(path, None)
+            if any(f[0] == path for f in main.files):
+                gone.add(path)
+        if len(entries) + len(gone) <= max(DELTA_MIN, len(files) // 20):
+            _write(delta_path, (INDEX_VERSION, "delta", main.built_ns, built_ns, list(entries.values()), sorted(gone)))
+            return
+    records = [found[path][0] for path, _, _ in files]
+    errors = [found[path][1] for path, _, _ in files]
+    _write(main_path, (INDEX_VERSION, "main", built_ns, files, records, errors))
+    try:
+        delta_path.unlink()
+    except OSError:
+        pass
+
+
+def _loaded(repo, files, records, errors, notes: list[str]) -> Loaded:
     loaded = Loaded(notes=notes)
-    for relative, _, _ in files:
-        entry = entries[relative]
-        if entry.record is not None:
-            loaded.cases.append(entry.record)
-            loaded.paths.append(relative)
+    for (path, _, _), record, error in zip(files, records, errors):
+        if record is not None:
+            loaded.cases.append(record)
+            loaded.paths.append(path)
         else:
-            loaded.problems.append(f"{repo.root / relative}: {entry.error}")
+            loaded.problems.append(f"{repo.root / path}: {error}")
     return loaded
 
 
