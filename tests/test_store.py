@@ -265,3 +265,67 @@ def test_edit_refuses_an_invalid_result_and_keeps_it_aside(repo, run, new_case, 
     assert str(kept) in result.stderr
     assert kept.read_bytes() != original
     assert path.read_bytes() == original
+
+
+@pytest.fixture
+def pure_python_yaml(monkeypatch):
+    """yamlio built on PyYAML's pure-Python loader and dumper, as where libyaml is missing."""
+    import importlib
+
+    import yaml
+
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    monkeypatch.delattr(yaml, "CSafeDumper", raising=False)
+    module = importlib.reload(yamlio)
+    assert module._BaseLoader is yaml.SafeLoader
+    yield module
+    monkeypatch.undo()
+    importlib.reload(yamlio)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(ALIAS_BOMB, "anchor"), ("a: 1\nb: *x\n", "alias"), ("id: a\nid: b\n", "duplicate key"),
+     ("a: !!python/object/apply:os.system ['true']\n", "python/object")],
+)  # fmt: skip
+def test_the_pure_python_loader_keeps_every_rule(pure_python_yaml, text, expected):
+    with pytest.raises(Exception) as raised:
+        pure_python_yaml.load(text)
+    assert expected in pure_python_yaml.describe_error(raised.value) or expected in str(raised.value)
+
+
+EXPECTED_TEXT = """\
+id: hro-2019-0001
+received_on: 2019-05-14
+received_by: hro
+channel: phone
+company:
+  name: 'NO'
+  municipality: '012076'
+title: 'on'
+summary: |-
+  一行目
+  二行目
+field: other
+events:
+- type: received
+  date: 2019-05-14
+  by: hro
+  note: '0100'
+"""
+
+
+def _tricky_case() -> Case:
+    return Case(
+        id="hro-2019-0001", received_on=date(2019, 5, 14), received_by="hro", channel="phone",
+        company=Company(name="NO", municipality="012076"), title="on", summary="一行目\n二行目", field="other",
+        events=[Event(type="received", date=date(2019, 5, 14), by="hro", note="0100")],
+    )  # fmt: skip
+
+
+def test_the_pure_python_dumper_writes_the_same_text(pure_python_yaml):
+    assert pure_python_yaml.dump(_tricky_case().model_dump(mode="python", exclude_defaults=True)) == EXPECTED_TEXT
+
+
+def test_the_c_dumper_writes_that_text_too():
+    assert case_text(_tricky_case()) == EXPECTED_TEXT
