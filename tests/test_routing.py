@@ -141,6 +141,12 @@ ROWS = [
     Row("team_for_three_kinds", "hro", "帯広市",
         "新しいチーズの開発と販売\n新しいチーズの試作から、首都圏への販路開拓、工場の設備投資の融資まで一貫して相談したい。",
         "イb", "hro", "hro", ["tokachi"], team=True, supporting=["hsc", "hokuyo"], words=["試作", "販路開拓", "融資"]),
+    # The same three kinds reaching a regional body, the title ending on 販路 (market): the
+    # 中小企業総合支援センター leads; its role has no 金融 (1(3) gives that to the banks), so the
+    # team's 金 is a bank, and 道総研 supports the 殺菌 side.
+    Row("team_led_by_hsc_has_a_bank", "tokachi", "帯広市",
+        "チーズの殺菌と販路\n殺菌装置の導入と道外への販路開拓、設備資金の融資を相談したい",
+        "ウb", "hsc", "hro", ["tokachi"], team=True, supporting=["hro", "hokuyo"], words=["殺菌", "販路", "融資"]),
     # --- basic plans (1(1), 別紙) ---
     # ニセコ町 has no basic plan; 後志 has no regional network body.
     Row("town_without_a_plan", "hro", "ニセコ町",
