@@ -63,8 +63,8 @@ def run(runner: CliRunner, env) -> Callable[..., object]:
     return invoke
 
 
-#: The index is a cache rebuilt from the case files at will; it is not user data.
-CACHE_FILES = {".kitamono/index.pickle", ".kitamono/index-delta.pickle"}
+#: The index and the reference cache are rebuilt from the files at will; they are not user data.
+CACHE_FILES = {".kitamono/index.pickle", ".kitamono/index-delta.pickle", ".kitamono/reference.pickle"}
 
 
 def snapshot(folder: Path) -> dict[str, str]:

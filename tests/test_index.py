@@ -205,3 +205,26 @@ def test_a_small_change_is_written_beside_the_index_and_a_bad_one_ignored(repo, 
     delta.write_bytes(b"garbage")  # a damaged delta only costs a re-read of the changed files
     result = run("case", "list", "--format", "json")
     assert [c["title"] for c in json.loads(result.stdout)] == ["相談1", "相談ふたつめ"]
+
+
+def test_the_reference_cache_follows_the_data_files(repo, run):
+    """A repository's own data is seen at once, though the checked reference data is cached."""
+    cache = repo / ".kitamono" / "reference.pickle"
+    assert json.loads(run("plans", "--format", "json").stdout)["field_counts"]["food"] == 19
+    (repo / "kitamono.yaml").write_text("data_dir: data\n", encoding="utf-8")
+    (repo / "data").mkdir()
+    plan = repo / "data" / "basic_plans.yaml"
+    plan.write_text(
+        "plans:\n- id: kushiro_town\n  name: 釧路町\n  municipalities: [釧路町]\n  agreed_on: 2018-06-29\n"
+        "  strategies:\n  - {text: 水産物を活用した食料品製造関連分野, fields: [food]}\n",
+        encoding="utf-8",
+    )
+    age(plan, 60)
+    for _ in range(2):  # built, then read from the cache
+        assert json.loads(run("plans", "--format", "json").stdout)["field_counts"]["food"] == 20
+    assert cache.is_file()
+    plan.write_text(plan.read_text(encoding="utf-8").replace("[food]", "[monozukuri]"), encoding="utf-8")
+    counts = json.loads(run("plans", "--format", "json").stdout)["field_counts"]
+    assert (counts["food"], counts["monozukuri"]) == (19, 17)
+    cache.write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # never run, only rebuilt
+    assert json.loads(run("plans", "--format", "json").stdout)["field_counts"]["monozukuri"] == 17

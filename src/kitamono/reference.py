@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from kitamono import yamlio
 from kitamono.errors import DataError, InputError
 from kitamono.i18n import t
 from kitamono.models import (
@@ -119,6 +117,10 @@ def _near(names: list[str]) -> str:
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file strictly, turning every failure into a DataError naming the file."""
+    import yaml
+
+    from kitamono import yamlio
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -181,8 +183,20 @@ def _model(path: Path, model: type[M], raw: Any, label: str = "") -> M:
         raise DataError(f"{path}: {validation_message(error, label)}") from None
 
 
-def load_reference(extra_dir: Path | None = None) -> Reference:
-    """Load the shipped data, then the repository's own data folder on top of it."""
+def load_reference(extra_dir: Path | None = None, cache_dir: Path | None = None) -> Reference:
+    """Load the shipped data, then the repository's own data folder on top of it.
+
+    With ``cache_dir`` (a repository's ``.kitamono/``), the checked result is kept there and used
+    again while no data file has changed, which spares parsing and checking them every command.
+    """
+    if cache_dir is None:
+        return _load_reference(extra_dir)
+    from kitamono import refcache
+
+    return refcache.cached(extra_dir, cache_dir, _load_reference)
+
+
+def _load_reference(extra_dir: Path | None = None) -> Reference:
     base = shipped_data_dir()
     dirs = [base] + ([extra_dir] if extra_dir is not None else [])
     tables: dict[str, dict[str, Any]] = {}

@@ -89,7 +89,9 @@ def optional_repository():
 def reference(repo=None):  # -> reference.Reference
     from kitamono.reference import load_reference
 
-    return load_reference(repo.data_dir if repo is not None else None)
+    if repo is None:
+        return load_reference(None)
+    return load_reference(repo.data_dir, cache_dir=repo.local_dir)
 
 
 def choose_format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
