@@ -228,3 +228,11 @@ def test_the_reference_cache_follows_the_data_files(repo, run):
     assert (counts["food"], counts["monozukuri"]) == (19, 17)
     cache.write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # never run, only rebuilt
     assert json.loads(run("plans", "--format", "json").stdout)["field_counts"]["monozukuri"] == 17
+
+
+def test_check_says_when_it_rebuilt_the_index(repo, run, three):
+    assert run("check").stderr == ""
+    (repo / INDEX).write_bytes(b"damaged")
+    result = run("check")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "壊れて" in result.stderr

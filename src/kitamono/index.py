@@ -306,15 +306,9 @@ def _write(path: Path, data: tuple) -> None:
 
 def load_full(repo) -> Loaded:
     """Every case as the full model, contacts included, parsed from the files themselves."""
-    loaded = Loaded()
     files = _stat_files(repo.root, repo.cases_dir)
-    for relative, case, error in _parse_all(repo.root, [r for r, _, _ in files], full=True):
-        if case is not None:
-            loaded.cases.append(case)
-            loaded.paths.append(relative)
-        else:
-            loaded.problems.append(f"{repo.root / relative}: {error}")
-    return loaded
+    parsed = _parse_all(repo.root, [path for path, _, _ in files], full=True)  # in the files' order
+    return _loaded(repo, files, [case for _, case, _ in parsed], [error for _, _, error in parsed], [])
 
 
 def load_cases(repo, use_index: bool = True) -> Loaded:

@@ -35,8 +35,15 @@ def check(fmt: FormatOpt = None) -> None:
     from kitamono.gitsync import driver_problems
     from kitamono.render import Column, simple_report
 
+    from kitamono.casework import load_records
+
     repo = repository()
-    problems = check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,))
+    loaded = load_records(repo)
+    for note in loaded.notes:  # a rebuilt index; unreadable files are among the problems below
+        info(note)
+    problems = check_repository(
+        repo, today(), lambda: reference(repo), extra_checks=(driver_problems,), loaded=loaded
+    )
     errors = [p for p in problems if p.level == "error"]
     if fmt == "json":
         data = [{"path": p.path, "message": p.message, "level": p.level} for p in problems]
