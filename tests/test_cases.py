@@ -250,3 +250,18 @@ def test_a_deleted_case_id_is_not_reused(repo, run, new_case):
     case_file(repo, second).unlink()
     assert new_case() == "hro-2019-0003"
     assert first == "hro-2019-0001"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        ("やきとりのたれ", "室蘭やきとりのたれを製造販売しています。道外に販路を広げたい", "food"),
+        ("塩辛の日持ち", "函館でイカの塩辛を製造しています", "food"),
+        ("部品の試作", "金属部品を製造しています。メカニカルな設計のリソースが足りない", "monozukuri"),
+        ("在庫管理", "ＩｏＴセンサで倉庫の在庫を見える化したい", "it"),
+        ("後継者の相談", "事業を誰に引き継ぐか悩んでいる", "other"),
+    ],
+)
+def test_the_field_is_suggested_from_what_the_company_wrote(repo, run, new_case, title, summary, expected):
+    case_id = new_case(title=title, summary=summary)
+    assert json.loads(run("case", "show", case_id, "--format", "json").stdout)["field"] == expected

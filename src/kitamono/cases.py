@@ -11,6 +11,7 @@ refuse an event that breaks them, and ``check``, which reports files that alread
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
@@ -69,7 +70,11 @@ def last_contact(case: Case, as_of: date | None = None) -> date | None:
 
 
 def suggest_field(text: str, reference: Reference) -> str:
-    """The support field whose keywords appear most in ``text``; ``other`` when none do."""
+    """The support field whose keywords appear most in ``text``; ``other`` when none do.
+
+    Full-width letters and digits count as their ASCII forms (ＩｏＴ is IoT).
+    """
+    text = unicodedata.normalize("NFKC", text)
     scores = {
         field_id: sum(text.count(word) for word in spec.keywords)
         for field_id, spec in reference.fields.items()
