@@ -265,3 +265,9 @@ def test_a_deleted_case_id_is_not_reused(repo, run, new_case):
 def test_the_field_is_suggested_from_what_the_company_wrote(repo, run, new_case, title, summary, expected):
     case_id = new_case(title=title, summary=summary)
     assert json.loads(run("case", "show", case_id, "--format", "json").stdout)["field"] == expected
+
+
+def test_a_refused_event_is_explained_in_words_staff_use(repo, run, new_case):
+    case_id = new_case()
+    result = run("case", "follow-up", case_id, "--date", "2019-06-01")
+    assert result.stderr == "エラー: この記録: 支援開始 (start) より前に「フォローアップ」は記録できません\n"

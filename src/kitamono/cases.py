@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from kitamono.errors import CaseRuleError
-from kitamono.i18n import t
+from kitamono.i18n import label, t
 from kitamono.models import Case, Event
 from kitamono.reference import Reference
 
@@ -92,8 +92,14 @@ def plan_fit(case_field: str, municipality: str, reference: Reference) -> tuple[
 # --- the rules -----------------------------------------------------------------------------------
 
 
-def event_problems(case: Case, reference: Reference, today: date | None = None) -> list[tuple[int, str]]:
-    """Every broken rule in a case's events, as (event index, message)."""
+def event_problems(
+    case: Case, reference: Reference, today: date | None = None, named: int | None = None
+) -> list[tuple[int, str]]:
+    """Every broken rule in a case's events, as (event index, message).
+
+    Each message names its event as ``events[3]`` (where a file's reader finds it), except the
+    event at index ``named``, the one a command is recording: that one is "this event".
+    """
     problems: list[tuple[int, str]] = []
     known = reference.institutions
     started = closed = False
@@ -103,7 +109,7 @@ def event_problems(case: Case, reference: Reference, today: date | None = None) 
         problems.append((index, t(key, **values)))
 
     for index, event in enumerate(case.events):
-        where = f"events[{index}]"
+        where = t("word.event") if index == named else f"events[{index}]"
         if index == 0 and event.type != "received":
             problem(index, "rule.first_received", where=where)
         if event.date < case.received_on:
@@ -117,7 +123,7 @@ def event_problems(case: Case, reference: Reference, today: date | None = None) 
             if ident not in known:
                 problem(index, "rule.unknown_institution", where=f"{where}.{role}", value=ident)
         if closed and event.type != "reopened":
-            problem(index, "rule.after_close", where=where, type=event.type)
+            problem(index, "rule.after_close", where=where, type=label("event", event.type))
         if event.type == "received" and index > 0:
             problem(index, "rule.received_twice", where=where)
         elif event.type == "referred":
@@ -132,7 +138,7 @@ def event_problems(case: Case, reference: Reference, today: date | None = None) 
                 problem(index, "rule.start_needs_lead", where=where)
             started = True
         elif event.type in ("supported", "followed_up") and not started:
-            problem(index, "rule.before_start", where=where, type=event.type)
+            problem(index, "rule.before_start", where=where, type=label("event", event.type))
         elif event.type == "team_formed" and len(event.members) < 2:
             problem(index, "rule.team_needs_members", where=where)
         elif event.type == "closed":
@@ -175,7 +181,7 @@ def add_event(case: Case, event: Event, reference: Reference, today: date) -> Ca
         position -= 1
     events.insert(position, event)
     updated = case.model_copy(update={"events": events})
-    problems = event_problems(updated, reference, today)
+    problems = event_problems(updated, reference, today, named=position)
     if problems:
         own = [message for index, message in problems if index == position]
         raise CaseRuleError((own or [problems[0][1]])[0])

@@ -33,7 +33,7 @@ MESSAGES: dict[str, str] = {
     # --- errors (general) ----------------------------------------------------------------------
     "error.os": "Cannot read or write a file: {reason}",
     "error.unexpected": "Something unexpected went wrong ({kind}). Run again with KITAMONO_DEBUG=1 to see details",
-    "word.event": "Event",
+    "word.event": "This event",
     # --- help ------------------------------------------------------------------------------------
     "help.root": "Record consultation cases under the 北のものづくり連携支援計画 (Hokkaido manufacturing cooperation support plan), suggest institutions to handle them, and total them by quarter and fiscal year (年度) against the targets.",
     "help.init": "Create a case repository. In an existing repository, only set this copy's institution with --institution.",
