@@ -12,7 +12,9 @@ from kitamono.locale.en import MESSAGES as EN
 from kitamono.locale.ja import MESSAGES as JA
 
 SOURCE = Path(kitamono.__file__).parent
-CORE = [p for p in SOURCE.rglob("*.py") if "cli" not in p.relative_to(SOURCE).parts and p.name != "__main__.py"]
+#: The entry points (``__main__``, ``launch``) start the command line; everything else below cli/ is core.
+ENTRY_POINTS = ("__main__.py", "launch.py")
+CORE = [p for p in SOURCE.rglob("*.py") if "cli" not in p.relative_to(SOURCE).parts and p.name not in ENTRY_POINTS]
 #: Modules that compute without touching the disk.
 PURE = {"models", "fiscal", "cases", "checks", "listings", "routing", "followup", "reports", "merge", "i18n"}
 

@@ -156,11 +156,9 @@ def load_records(repo: store.Repository):  # -> index.Loaded
 
     Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
     """
-    import os
+    from kitamono.index import enabled, load_cases
 
-    from kitamono.index import load_cases
-
-    return load_cases(repo, use_index=os.environ.get("KITAMONO_INDEX", "").lower() not in ("off", "0", "no"))
+    return load_cases(repo, use_index=enabled())
 
 
 def with_contacts(repo: store.Repository, records: list) -> list[Case]:

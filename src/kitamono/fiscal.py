@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from kitamono.errors import InputError
 from kitamono.i18n import t
@@ -26,8 +26,7 @@ FIRST_FISCAL_YEAR = 1989
 LAST_FISCAL_YEAR = 2100
 
 
-@dataclass(frozen=True)
-class Era:
+class Era(NamedTuple):
     """A Japanese era: 令和 (R) from 2019-05-01, 平成 (H), 昭和 (S)."""
 
     name: str

@@ -66,6 +66,12 @@ def plan_years(targets: Targets) -> set[int]:
     return {fy for p in targets.periods for fy in p.fiscal_years}
 
 
+def plan_starts(targets: Targets, as_of: date) -> tuple[date, date]:
+    """The days a start must fall on, from the plan's first day to ``as_of``, to count at all."""
+    years = plan_years(targets)
+    return fy_bounds(min(years))[0], min(as_of, fy_bounds(max(years))[1])
+
+
 def follow_up_count(targets: Targets) -> int:
     """How many periods after the start a case is followed up (2 for "three fiscal years")."""
     return targets.follow_up_periods - 1

@@ -203,6 +203,12 @@ class CaseFilter:
             text=text,
         )
 
+    @property
+    def only_fy(self) -> bool:
+        """Whether the 年度 (or nothing) is all this filter asks about."""
+        return all(v is None for v in (self.status, self.field, self.institution, self.municipality,
+                                        self.plan_municipalities, self.text))  # fmt: skip
+
     def matches(self, case) -> bool:
         from kitamono.cases import status as status_of
         from kitamono.fiscal import fiscal_year

@@ -98,7 +98,7 @@ def init_repository(path: Path, institution: str | None, git_config: bool = Fals
             result.messages.append(t("init.no_git"))
     if institution is not None:
         local = read_local(root)
-        write_local(root, LocalSettings(**{**local.__dict__, "institution": institution}))
+        write_local(root, local._replace(institution=institution))
         result.messages.append(t("init.institution_set", institution=institution))
     return result
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kitamono.errors import DataError, RepositoryError
 from kitamono.i18n import t
@@ -32,27 +31,40 @@ _CONFLICT_MARKER = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
 _SEQ = re.compile(r"^(?P<prefix>[a-z][a-z0-9_]*)-(?P<fy>\d{4})-(?P<seq>\d{4,})$")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """``kitamono.yaml``: what every clone of the repository shares."""
 
     data_dir: str | None = None
     auto_commit: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class LocalSettings:
+class LocalSettings(NamedTuple):
     """``.kitamono/local.yaml``: this clone's own settings, never committed."""
 
     institution: str | None = None
 
 
-@dataclass(frozen=True)
 class Repository:
-    root: Path
-    settings: Settings
-    local: LocalSettings
+    """A case repository. Its settings files are read when first needed (counting cases needs
+    neither), and a bad one is reported then."""
+
+    def __init__(self, root: Path, settings: Settings | None = None, local: LocalSettings | None = None) -> None:
+        self.root = root
+        if settings is not None:  # given, not read from the folder
+            self.__dict__["settings"] = settings
+        if local is not None:
+            self.__dict__["local"] = local
+
+    def __repr__(self) -> str:
+        return f"Repository({str(self.root)!r})"
+
+    @cached_property
+    def settings(self) -> Settings:
+        return read_settings(self.root)
+
+    @cached_property
+    def local(self) -> LocalSettings:
+        return read_local(self.root)
 
     @property
     def cases_dir(self) -> Path:
@@ -129,7 +141,7 @@ def open_repository(explicit: Path | None = None) -> Repository:
         if found is None:
             raise RepositoryError(t("store.no_repo"))
         root = found
-    return Repository(root, read_settings(root), read_local(root))
+    return Repository(root)
 
 
 def read_settings(root: Path) -> Settings:
@@ -201,6 +213,8 @@ def _umask() -> int:
 def _mkstemp(path: Path) -> tuple[int, str]:
     """A temporary file beside ``path``, with the permissions a plain new file would get."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.chmod(name, 0o666 & ~_umask())
     return fd, name

@@ -168,7 +168,11 @@ def list_cases(
     ref = reference(repo)
     chosen = CaseFilter.parse(ref, fy=fy, status=status, field=field, institution=institution,
                               municipality=municipality, plan=plan, text=text)  # fmt: skip
-    cases = load_cases(repo).cases
+    loaded = load_cases(repo)
+    if count and chosen.only_fy:  # answered from the index's digests, no case built
+        typer.echo(len(loaded) if chosen.fy is None else loaded.count_received_in(chosen.fy))
+        return
+    cases = loaded.received_in(chosen.fy) if chosen.fy is not None else loaded.cases
     if count:
         typer.echo(sum(1 for c in cases if chosen.matches(c)))
         return

@@ -52,6 +52,7 @@ def load_cases(repo):  # -> index.Loaded
         info(note)
     for problem in loaded.problems:
         warn(problem)
+    loaded.tell = info  # a damaged index found only when its cases are read
     return loaded
 
 

@@ -35,7 +35,7 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _load(repo) -> list:
+def _load(repo):  # -> index.Loaded
     """Every readable case (through the index); a spinner on a terminal while many are read."""
     from kitamono.cli.common import load_cases
 
@@ -44,8 +44,8 @@ def _load(repo) -> list:
         from rich.console import Console
 
         with Console(stderr=True).status(t("reports.progress", n=count)):
-            return load_cases(repo).cases
-    return load_cases(repo).cases
+            return load_cases(repo)
+    return load_cases(repo)
 
 
 def _institution(ref, value: str | None) -> str | None:
@@ -56,13 +56,16 @@ def targets(
     as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
+    from kitamono.followup import plan_starts
     from kitamono.reports import targets_report
 
     when = as_of_date(as_of)
     repo = repository()
     ref = reference(repo)
     inst = _institution(ref, institution)
-    emit(targets_report(_load(repo), ref, when, inst, era), fmt, output, era, allowed=ALL_FORMATS)
+    first, last = plan_starts(ref.targets, when)  # only cases started in the plan can count
+    cases = _load(repo).started_by(last, since=first)
+    emit(targets_report(cases, ref, when, inst, era), fmt, output, era, allowed=ALL_FORMATS)
 
 
 def followups(
@@ -76,7 +79,8 @@ def followups(
     repo = repository()
     ref = reference(repo)
     inst = _institution(ref, institution)
-    emit(followups_report(_load(repo), ref, when, inst, era, with_done=all_), fmt, output, era, allowed=ALL_FORMATS)
+    cases = _load(repo).started_by(when)  # a case owes follow-ups only once support has started
+    emit(followups_report(cases, ref, when, inst, era, with_done=all_), fmt, output, era, allowed=ALL_FORMATS)
 
 
 @report_app.command("quarterly", help=t("reports.help.quarterly"))
@@ -90,7 +94,11 @@ def quarterly(
     chosen_fy, q = choose_quarter(fy, quarter, when)
     repo = repository()
     ref = reference(repo)
-    emit(quarterly_report(_load(repo), ref, chosen_fy, q, when, era), fmt, output, era, allowed=ALL_FORMATS)
+    from kitamono.fiscal import fy_bounds, quarter_bounds
+
+    # The quarter and the 年度 up to it: only cases with an event in that span can count.
+    cases = _load(repo).active_between(fy_bounds(chosen_fy)[0], min(quarter_bounds(chosen_fy, q)[1], when))
+    emit(quarterly_report(cases, ref, chosen_fy, q, when, era), fmt, output, era, allowed=ALL_FORMATS)
 
 
 @report_app.command("annual", help=t("reports.help.annual"))
@@ -103,4 +111,4 @@ def annual(
     chosen = choose_fiscal_year(fy, when)
     repo = repository()
     ref = reference(repo)
-    emit(annual_report(_load(repo), ref, chosen, when, era), fmt, output, era, allowed=ALL_FORMATS)
+    emit(annual_report(_load(repo).cases, ref, chosen, when, era), fmt, output, era, allowed=ALL_FORMATS)

@@ -1,0 +1,114 @@
+"""The quick answer to ``kitamono case list --count``: the same as the full command line's, or none.
+
+The quick path runs in the installed command (``python -m kitamono``), so these tests run it as a
+process and compare it with the full command line run in-process, on the same repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kitamono.launch import _count_options
+
+
+def kitamono(*args: str, cwd: Path | None = None, repo: Path | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "KITAMONO_REPO"}
+    if repo is not None:
+        environment["KITAMONO_REPO"] = str(repo)
+    return subprocess.run([sys.executable, "-m", "kitamono", *args], capture_output=True, text=True,
+                          env=environment, cwd=cwd, timeout=120, check=False)  # fmt: skip
+
+
+@pytest.fixture
+def spread(repo, new_case) -> Path:
+    """Five cases: two received in FY2019 (令和元年度), one in FY2018 (March 2019), two in FY2020."""
+    for day in ("2019-05-14", "2019-12-01", "2019-03-31", "2020-04-01", "2021-02-10"):
+        new_case(received_on=day, title=f"{day}の相談")
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), 5),
+        (("--fy", "2019"), 2),
+        (("--fy=R1",), 2),
+        (("--fy", "令和元年度"), 2),
+        (("--fy", "2018"), 1),
+        (("--fy", "FY2020"), 2),
+        (("--fy", "2024"), 0),
+    ],
+)
+def test_counts_match_the_full_command_line_and_the_cases(spread, run, args, expected):
+    quick = kitamono("case", "list", "--count", *args, repo=spread)
+    full = run("case", "list", "--count", *args)
+    assert (quick.returncode, quick.stdout, quick.stderr) == (0, f"{expected}\n", "")
+    assert full.stdout == quick.stdout
+
+
+def test_the_quick_path_answers_without_the_command_line_framework(spread):
+    then = time.time() - 60  # files older than the index, so that it trusts them (no parsing)
+    for path in (spread / "cases").rglob("*.yaml"):
+        os.utime(path, (then, then))
+    assert kitamono("case", "list", "--count", repo=spread).stdout == "5\n"  # the index is now current
+    code = (
+        "import sys; from kitamono.launch import quick_count; "
+        "print(repr(quick_count(['--repo', sys.argv[1], 'case', 'list', '--fy', '2019', '--count']))); "
+        "print(sorted(m for m in ('typer', 'pydantic', 'yaml', 'rich') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(spread)], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == ["'2\\n'", "[]"]
+
+
+def test_repo_option_and_walking_up_from_a_folder(spread, tmp_path):
+    assert kitamono("--repo", str(spread), "case", "list", "--count").stdout == "5\n"
+    assert kitamono(f"--repo={spread}", "case", "list", "--count", "--fy", "2020").stdout == "2\n"
+    assert kitamono("case", "list", "--count", cwd=spread / "cases").stdout == "5\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["case", "list"],
+        ["case", "list", "--count", "--status", "支援中"],
+        ["case", "list", "--count", "--fy"],
+        ["case", "list", "--count", "--fy", "2019", "--fy", "2020"],
+        ["case", "list", "--count", "--help"],
+        ["case", "show", "--count"],
+        ["--repo", "case", "list", "--count"],
+        ["--repo="],
+        ["--version", "case", "list", "--count"],
+    ],
+)
+def test_anything_else_is_left_to_the_full_command_line(argv):
+    assert _count_options(argv) is None
+
+
+def test_errors_and_other_filters_are_answered_by_the_full_command_line(spread, run, new_case, tmp_path):
+    bad = kitamono("case", "list", "--count", "--fy", "来年", repo=spread)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "年度として読めません" in bad.stderr
+    nowhere = kitamono("case", "list", "--count", cwd=tmp_path)
+    assert nowhere.returncode == 1 and "リポジトリ" in nowhere.stderr and "Traceback" not in nowhere.stderr
+    started = new_case(received_on="2020-05-01")
+    assert run("case", "start", started, "--lead", "hro", "--date", "2020-06-01").exit_code == 0
+    quick = kitamono("case", "list", "--count", "--status", "支援中", repo=spread)
+    assert quick.stdout == run("case", "list", "--count", "--status", "支援中").stdout == "1\n"
+    helped = kitamono("case", "list", "--count", "--help", repo=spread)
+    assert helped.returncode == 0 and "--count" in helped.stdout
+
+
+def test_an_unreadable_case_file_is_named_and_not_counted(spread, run):
+    broken = spread / "cases" / "2019" / "hro-2019-0099.yaml"
+    broken.write_text("id: [\n", encoding="utf-8")
+    quick = kitamono("case", "list", "--count", repo=spread)
+    full = run("case", "list", "--count")
+    assert quick.stdout == full.stdout == "5\n"
+    assert "hro-2019-0099.yaml" in quick.stderr and quick.stderr.startswith("注意: ")
+    assert quick.stderr == full.stderr
