@@ -143,7 +143,12 @@ def measure_size(size: int, runs: int, workdir: Path) -> dict:
     generate(repo, size)
     print(f"   generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     env = kitamono_env(repo)
-    index = repo / ".kitamono" / "index.pickle"
+    index_files = [repo / ".kitamono" / "index.pickle", repo / ".kitamono" / "index-delta.pickle"]
+
+    def no_index() -> None:
+        for path in index_files:
+            path.unlink(missing_ok=True)
+
     result: dict = {"size": size, "floors": {}, "commands": {}}
     cases_dir = str(repo / "cases")
     result["floors"]["read bytes"] = median_of([sys.executable, "-c", READ_BYTES, cases_dir], env, runs)
@@ -152,7 +157,7 @@ def measure_size(size: int, runs: int, workdir: Path) -> dict:
     cold_runs = max(1, min(runs, 3 if size <= 10_000 else 1))
     for name, command in commands(repo).items():
         entry = {}
-        entry["cold"] = median_of(command, env, cold_runs, prepare=lambda: index.unlink(missing_ok=True))
+        entry["cold"] = median_of(command, env, cold_runs, prepare=no_index)
         timed(command, env)  # make the index current
         entry["warm"] = median_of(command, env, runs)
         entry["one changed"] = median_of(command, env, runs, prepare=touch_one(repo))

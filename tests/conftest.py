@@ -64,7 +64,9 @@ def run(runner: CliRunner, env) -> Callable[..., object]:
 
 
 #: The index and the reference cache are rebuilt from the files at will; they are not user data.
-CACHE_FILES = {".kitamono/index.pickle", ".kitamono/index-delta.pickle", ".kitamono/reference.pickle"}
+CACHE_FILES = {
+    ".kitamono/index.pickle", ".kitamono/index-delta.pickle", ".kitamono/reference.pickle", ".kitamono/settings.pickle",
+}
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -27,6 +27,14 @@ def listed(run, *args: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def garble_body(path: Path) -> None:
+    """Overwrite an index file's body (the cases after its head) with junk of the same size."""
+    content = path.read_bytes()
+    chunks = index._Unpickler(io.BytesIO(content)).load()[-1]  # the head's table: (key, size)
+    body_size = sum(size for _, size in chunks)
+    path.write_bytes(content[:-body_size] + b"x" * body_size)
+
+
 def age(path: Path, seconds: float = 10) -> None:
     """Make a file look written a while ago, so the index trusts it (the racy-clean rule)."""
     then = time.time() - seconds
@@ -130,7 +138,7 @@ def test_two_commands_at_once_leave_a_usable_index(repo, three, env):
         assert all(p.returncode == 0 for p in processes)
         assert all([c["id"] for c in json.loads(out)] == three for out, _ in outputs)
     notes: list[str] = []
-    main = index._read_main(repo / INDEX, notes)
+    main = index._read_state(repo / INDEX, "main", notes)
     assert notes == [] and main is not None
     assert [path for path, _, _ in main.files] == sorted(f"cases/2019/{i}.yaml" for i in three)
 
@@ -238,19 +246,58 @@ def test_the_reference_cache_follows_the_data_files(repo, run):
     assert json.loads(run("plans", "--format", "json").stdout)["field_counts"]["monozukuri"] == 17
 
 
+def test_after_a_small_change_the_index_is_current_again(repo, run, three, monkeypatch):
+    """A change written beside the main index leaves the next commands nothing to parse."""
+    listed(run)
+    path = repo / "cases" / "2019" / f"{three[1]}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("相談1", "相談その一"), encoding="utf-8")
+    age(path)
+    assert [c["title"] for c in listed(run)] == ["相談0", "相談その一", "相談2"]
+    assert (repo / ".kitamono" / index.DELTA_NAME).is_file()
+    parsed: list[str] = []
+    original = index._parse
+    monkeypatch.setattr(index, "_parse", lambda job: parsed.append(job[1]) or original(job))
+    for _ in range(2):
+        assert [c["title"] for c in listed(run)] == ["相談0", "相談その一", "相談2"]
+        assert run("case", "list", "--count").stdout == "3\n"
+    assert parsed == []
+    # Counting reads the delta's head alone: the main index's cases are not even opened.
+    garble_body(repo / INDEX)
+    counted = run("case", "list", "--count")
+    assert (counted.stdout, counted.stderr) == ("3\n", "")
+    result = run("case", "list", "--format", "json")
+    assert [c["title"] for c in json.loads(result.stdout)] == ["相談0", "相談その一", "相談2"]
+    assert "壊れて" in result.stderr
+
+
 def test_a_damaged_body_is_found_when_the_cases_are_read(repo, run, three):
     """The index's head (files, digests) is read first; its body only when cases are needed."""
     listed(run)
-    content = (repo / INDEX).read_bytes()
-    head = index._Unpickler(io.BytesIO(content)).load()
-    body_size = head[-1]
-    (repo / INDEX).write_bytes(content[:-body_size] + b"x" * body_size)  # same size, body garbled
+    garble_body(repo / INDEX)
     assert run("case", "list", "--count").stdout == "3\n"  # counting reads the head alone
     result = run("case", "list", "--format", "json")
     assert result.exit_code == 0
     assert [c["id"] for c in json.loads(result.stdout)] == three
     assert "壊れて" in result.stderr and str(repo / INDEX) in result.stderr
     assert run("case", "list", "--format", "json").stderr == ""  # rebuilt
+
+
+def test_the_settings_cache_follows_the_settings_file(repo, run, new_case):
+    """kitamono.yaml is read through a cache; an edit (even a bad one) is seen at once."""
+    new_case()
+    settings = repo / "kitamono.yaml"
+    settings.write_text("auto_commit: false\n", encoding="utf-8")
+    age(settings, 60)
+    for _ in range(2):  # parsed and cached, then read from the cache
+        assert run("targets", "--format", "json").exit_code == 0
+    assert (repo / ".kitamono" / "settings.pickle").is_file()
+    settings.write_text("auto_commit: maybe\n", encoding="utf-8")
+    age(settings, 30)  # an older time than before, a different size: still read again
+    result = run("targets", "--format", "json")
+    assert result.exit_code == 1 and "auto_commit" in result.stderr and result.stderr.count("\n") == 1
+    settings.write_text("auto_commit: true\n", encoding="utf-8")
+    (repo / ".kitamono" / "settings.pickle").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")
+    assert run("targets", "--format", "json").exit_code == 0  # a damaged cache is only read again
 
 
 def test_check_says_when_it_rebuilt_the_index(repo, run, three):

@@ -449,8 +449,10 @@ def test_followups_json_and_table(small, run):
     table = run("followups", "--format", "plain", "--as-of", "2020-04-15").stdout.splitlines()
     assert [line.split()[0] for line in table[1:5]] == ["期限切れ", "今年度未実施", "今年度未実施", "今年度未実施"]
     assert table[5:] == [note + "(実施済の行は --all で表示します)"]  # what staff act on; done rows counted
+    assert "実施日" not in table[0]  # no done rows, no column that would stay empty
     table = run("followups", "--all", "--format", "plain", "--as-of", "2020-04-15").stdout.splitlines()
     assert [line.split()[0] for line in table[1:6]] == ["期限切れ", "今年度未実施", "今年度未実施", "今年度未実施", "実施済"]
+    assert table[0].split()[-1] == "実施日" and table[5].split()[-1] == "2019-11-15"
     assert table[6:] == [note]
 
 

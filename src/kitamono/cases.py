@@ -40,9 +40,14 @@ def events_until(case: Case, as_of: date | None) -> list[Event]:
 
 def status(case: Case, as_of: date | None = None) -> str:
     """受付, 紹介済, 支援中, フォローアップ中 or 終了 (as their ids), from the events alone."""
+    return status_after(events_until(case, as_of))
+
+
+def status_after(events: Iterable[Event]) -> str:
+    """The status a case has after ``events`` (its events, in order, up to some day)."""
     current = "received"
     before_close = current
-    for event in events_until(case, as_of):
+    for event in events:
         if event.type == "reopened":
             current = before_close
         elif event.type == "closed":

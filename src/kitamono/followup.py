@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from kitamono.cases import events_until, last_contact, start_event, status
+from kitamono.cases import events_until, start_event, status_after
 from kitamono.fiscal import fiscal_year, fy_bounds
 from kitamono.models import Case, Event, Targets
 
@@ -80,17 +80,15 @@ def follow_up_count(targets: Targets) -> int:
 # --- one case -------------------------------------------------------------------------------------
 
 
-def started_on(case: Case, as_of: date | None = None) -> date | None:
-    event = start_event(case, as_of)
-    return event.date if event else None
-
-
 def supporters(case: Case, as_of: date | None = None) -> list[str]:
     """The lead and the supporting institutions named when support started."""
     event = start_event(case, as_of)
-    if event is None:
-        return []
-    named = ([event.lead] if event.lead else []) + list(event.supporting)
+    return named_at_start(event) if event is not None else []
+
+
+def named_at_start(started: Event) -> list[str]:
+    """The lead and the supporting institutions a ``started`` event names."""
+    named = ([started.lead] if started.lead else []) + list(started.supporting)
     return list(dict.fromkeys(named))
 
 
@@ -101,21 +99,20 @@ def lead_of(case: Case, as_of: date | None = None) -> str | None:
     return event.lead or event.by
 
 
-def contact_events(case: Case, as_of: date | None) -> list[Event]:
-    return [e for e in events_until(case, as_of) if e.type in CONTACT_EVENTS]
+def contact_days(events: Iterable[Event]) -> list[date]:
+    """The days of the supports and follow-ups among ``events``."""
+    return [e.date for e in events if e.type in CONTACT_EVENTS]
 
 
-def contacted_in(case: Case, period: Period, as_of: date | None) -> date | None:
-    """The first support or follow-up dated in ``period`` (and not after as_of)."""
-    first, last = period_bounds(period)
-    return next((e.date for e in contact_events(case, as_of) if first <= e.date <= last), None)
+def first_between(days: list[date], first: date, last: date) -> date | None:
+    """The first of ``days`` from ``first`` to ``last``: when a period's follow-up was done."""
+    return next((day for day in days if first <= day <= last), None)
 
 
 ObligationState = Literal["done", "due", "overdue", "upcoming", "waived"]
 
 
-@dataclass(frozen=True)
-class Obligation:
+class Obligation(NamedTuple):
     """One period in which a supported case must be followed up, and where it stands."""
 
     case: Case
@@ -138,16 +135,19 @@ def obligations(case: Case, targets: Targets, as_of: date) -> list[Obligation]:
     none is recorded yet; overdue: the period has ended with none; upcoming: it has not begun;
     waived: the case was closed (and not reopened) by ``as_of`` before anything was recorded.
     """
-    start = started_on(case, as_of)
-    if start is None:
+    seen = events_until(case, as_of)  # read once: the start, the status, the contacts
+    started = next((e for e in seen if e.type == "started"), None)
+    if started is None:
         return []
-    closed = status(case, as_of) == "closed"
+    start = started.date
+    closed = status_after(seen) == "closed"
     current = fiscal_year(as_of)
-    lead = lead_of(case, as_of)
-    contact = last_contact(case, as_of)
+    lead = started.lead or started.by
+    contact = seen[-1].date
+    contacts = contact_days(seen)
     found: list[Obligation] = []
-    for period in following_periods(period_of(fiscal_year(start), targets), follow_up_count(targets), targets):
-        done_on = contacted_in(case, period, as_of)
+    for period, first, last in _periods_owed(fiscal_year(start), targets):
+        done_on = first_between(contacts, first, last)
         state: ObligationState
         if done_on is not None:
             state = "done"
@@ -161,6 +161,19 @@ def obligations(case: Case, targets: Targets, as_of: date) -> list[Obligation]:
             state = "upcoming"
         found.append(Obligation(case, period, state, done_on, start, lead, contact))
     return found
+
+
+def _periods_owed(start_fy: int, targets: Targets) -> list[tuple[Period, date, date]]:
+    """(period, first day, last day) of each period a case started in 年度 ``start_fy`` is
+    followed up in: the same for every such case, so worked out once."""
+    key = (start_fy, id(targets))
+    if key not in _OWED or _OWED[key][0] is not targets:
+        periods = following_periods(period_of(start_fy, targets), follow_up_count(targets), targets)
+        _OWED[key] = (targets, [(p, *period_bounds(p)) for p in periods])
+    return _OWED[key][1]
+
+
+_OWED: dict[tuple[int, int], tuple[Targets, list[tuple[Period, date, date]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -264,13 +277,17 @@ def count_targets(cases: Iterable[Case], targets: Targets, as_of: date, institut
     every = plan_periods + after
 
     started: dict[Period, list[Case]] = {p: [] for p in every}
+    contacts: dict[int, list[date]] = {}  # each counted case's support and follow-up days
+    period_of_year = {fy: period_of(fy, targets) for fy in years_in_plan}
     for case in cases:
-        if institution is not None and institution not in supporters(case, as_of):
-            continue
-        start = started_on(case, as_of)
-        if start is None or fiscal_year(start) not in years_in_plan:
+        seen = events_until(case, as_of)  # read once: its start, who supports it, its contacts
+        start = next((e for e in seen if e.type == "started"), None)
+        if start is None or fiscal_year(start.date) not in years_in_plan:
             continue  # only cases started within the plan count towards it
-        started[period_of(fiscal_year(start), targets)].append(case)
+        if institution is not None and institution not in named_at_start(start):
+            continue
+        started[period_of_year[fiscal_year(start.date)]].append(case)
+        contacts[id(case)] = contact_days(seen)
 
     rows: list[PeriodCount] = []
     for index, period in enumerate(every):
@@ -278,9 +295,9 @@ def count_targets(cases: Iterable[Case], targets: Targets, as_of: date, institut
         spec = targets.periods[index] if in_plan else None
         earlier = every[max(0, index - back) : index]
         expected = [c for p in earlier if p in plan_periods for c in started[p]]
-        continuing = [c for c in expected if contacted_in(c, period, as_of) is not None]
-        new = started[period] if in_plan else []
         first, last = period_bounds(period)
+        continuing = [c for c in expected if first_between(contacts[id(c)], first, last) is not None]
+        new = started[period] if in_plan else []
         row = PeriodCount(
             label=spec.label if spec else f"{period[0]}年度",
             fiscal_years=period,

@@ -7,28 +7,35 @@ read). A command stats every file, reuses the entries whose size and time are un
 only the rest (on every core when there are many) and rewrites the index atomically.
 
 What the index keeps of a case is every field but the contact details (personal data stays in
-the case files alone), as plain tuples, plus a *digest* of four numbers: the 年度 it was received in, its first and last event dates and the date support
-started. Plain tuples load several times faster than objects; a command turns into
-``CaseRecord``s (named tuples with the attribute names of ``models.Case``, so the pure functions
-of ``cases``, ``followup`` and ``reports`` take either) only the cases its digest says can
-matter: a quarter's report builds the cases active in that quarter, ``case list --fy`` those of
-that 年度, ``followups`` the supported ones::
+the case files alone), as plain tuples, plus a *digest* of four numbers: the 年度 it was
+received in, its first and last event dates and the date support started. An index file is a
+head (every file's size, time, digest or error) and a body (the cases), read only when a command
+needs the cases: counting never does. Plain tuples load several times faster than objects, and
+a command turns into ``CaseRecord``s (named tuples with the attribute names of ``models.Case``,
+so the pure functions of ``cases``, ``followup`` and ``reports`` take either) only the cases
+their digests say can matter: a quarter's report those active in that quarter, ``case list
+--fy`` those of that 年度, ``followups`` the supported ones::
 
     loaded = load_cases(repo)
+    len(loaded)                                   # from the head alone
     loaded.cases                                  # every case, as records
     loaded.active_between(date(2022, 10, 1), date(2022, 12, 31))   # only those that can count
 
-The file is a pickle of nothing but tuples, lists, strings, numbers and dates, read by an
-unpickler that admits no other class, so a tampered index cannot run code; anything else in it makes it
-"damaged".
+A few changed files are written beside the main index (``index-delta.pickle``: a whole head
+and only the changed cases), so that a small edit does not rewrite a hundred thousand cases;
+many are written as a new main index.
 
-The case files stay the source of truth: a damaged index, or one written by another version of
-kitamono, is discarded and rebuilt with a note, and an entry whose file changed within the same
-clock tick as the index was written is never trusted (the racy-clean rule of git's own index).
+The files are pickles of nothing but tuples, lists, dicts, strings, numbers and dates, read by
+an unpickler that admits no other class, so a tampered index cannot run code; anything else in
+it makes it "damaged". The case files stay the source of truth: a damaged index, or one written
+by another version of kitamono, is discarded and rebuilt with a note, and an entry whose file
+changed within the same clock tick as the index was written is never trusted (the racy-clean
+rule of git's own index).
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -44,7 +51,7 @@ from kitamono.i18n import t
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
     from kitamono.models import Case
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 INDEX_VERSION = f"{__version__}/{INDEX_FORMAT}"
 INDEX_NAME = "index.pickle"
 DELTA_NAME = "index-delta.pickle"
@@ -168,6 +175,23 @@ def digest_of(case) -> tuple[int, int, int, int]:  # noqa: ANN001 - a models.Cas
     )
 
 
+class _NoGC:
+    """Pause the cyclic garbage collector while tuples are made by the thousand.
+
+    Building the index's tuples allocates many objects and no cycles; each allocation count
+    reached would start a collection scanning everything built so far, which costs a third of
+    the time. The collector is restored (if it was on) however the block ends.
+    """
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+
 _make_case = CaseRecord._make
 _make_company = CompanyRecord._make
 _make_event = EventRecord._make
@@ -192,17 +216,6 @@ def _shared(value):  # type: ignore[no-untyped-def]
     return _SHARED.setdefault(value, value)
 
 
-class Entry(NamedTuple):
-    """One file's line in the index (stored as a plain tuple)."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    raw: tuple | None
-    digest: tuple[int, int, int, int] | None
-    error: str | None
-
-
 class _Unpickler(pickle.Unpickler):
     """Admits one class, ``datetime.date``: the rest is tuples, lists, strings and numbers."""
 
@@ -216,21 +229,22 @@ class Loaded:
     """Every readable case with its file, one line for each file that is not readable, notes.
 
     ``cases`` holds them all (built on first use); ``received_in``, ``active_between`` and
-    ``started_by`` build only the cases that can matter to a question, unless ``narrow`` is off
-    (``KITAMONO_INDEX=off``), when they too return every case: the report functions never rely
-    on the narrowing, which only saves them work, so the answer is the same either way. Counting
-    (``len``, ``count_received_in``) reads only the digests, never the cases themselves.
+    ``started_by`` read and build only the cases that can matter to a question, unless
+    ``narrow`` is off (``KITAMONO_INDEX=off``), when they too return every case: the report
+    functions never rely on the narrowing, which only saves them work, so the answer is the same
+    either way. Counting (``len``, ``count_received_in``) reads only the digests.
     """
 
     def __init__(self, paths: list[str], problems: list[str], notes: list[str], *,
-                 digests: list[tuple[int, int, int, int]], raws=None, cases: list | None = None,
-                 narrow: bool = True, recover=None) -> None:  # fmt: skip
+                 digests: list[tuple[int, int, int, int]], source=None, positions: list[int] | None = None,
+                 cases: list | None = None, narrow: bool = True, recover=None) -> None:  # fmt: skip
         self.paths = paths  # relative to the repository's root
         self.problems = problems
         self.notes = notes
         self.digests = digests
         self.narrow = narrow
-        self._raws = raws  # a list, or a function that reads it from the index when first needed
+        self._source = source  # where the stored cases are read from: ``raws_at(positions)``
+        self._positions = positions  # each readable case's position in the source
         self._cases = cases
         self._recover = recover  # reads everything again, should the index prove damaged
         self.tell = None  # the caller's way to show a note that comes after ``notes`` were shown
@@ -238,52 +252,65 @@ class Loaded:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def _raw_list(self) -> list[tuple]:
-        if callable(self._raws):
+    def _build(self, chosen: list[int]) -> list:
+        """The records of the readable cases numbered ``chosen`` (a damaged index is rebuilt)."""
+        try:
+            raws = self._source.raws_at([self._positions[n] for n in chosen])  # type: ignore[union-attr,index]
+        except _Damaged as damaged:
+            fresh = self._recover()
+            note = t("index.damaged", path=damaged.path)
+            self.notes.append(note)
+            if self.tell is not None:
+                self.tell(note)
+            self.paths, self.problems, self.digests = fresh.paths, fresh.problems, fresh.digests
+            self._source, self._positions = fresh._source, fresh._positions
+            raise _Retry from None
+        with _NoGC():
+            return [record_of(raw) for raw in raws]
+
+    def _select(self, keep) -> list:  # noqa: ANN001
+        """The cases whose digest ``keep`` accepts (every case when narrowing is off)."""
+        if not self.narrow or self._cases is not None:
+            chosen = None if not self.narrow else [n for n, d in enumerate(self.digests) if keep(d)]
+            cases = self.cases
+            return cases if chosen is None else [cases[n] for n in chosen]
+        while True:
             try:
-                self._raws = self._raws()
-            except _Damaged as damaged:
-                fresh = self._recover()
-                note = t("index.damaged", path=damaged.path)
-                self.notes.append(note)
-                if self.tell is not None:
-                    self.tell(note)
-                self.paths, self.problems, self.digests = fresh.paths, fresh.problems, fresh.digests
-                self._raws = fresh._raw_list()
-        return self._raws or []
+                return self._build([n for n, d in enumerate(self.digests) if keep(d)])
+            except _Retry:
+                continue  # the digests are new: choose again
 
     @property
     def cases(self) -> list:
         """Every readable case: CaseRecords (or models.Case from ``load_full``), in path order."""
-        if self._cases is None:
-            self._cases = [record_of(raw) for raw in self._raw_list()]
+        while self._cases is None:
+            try:
+                self._cases = self._build(list(range(len(self.paths))))
+            except _Retry:
+                continue
         return self._cases
-
-    def _where(self, keep) -> list:  # noqa: ANN001
-        if not self.narrow:
-            return self.cases
-        if self._cases is not None:
-            return [case for case, digest in zip(self._cases, self.digests) if keep(digest)]
-        raws = self._raw_list()
-        return [record_of(raw) for raw, digest in zip(raws, self.digests) if keep(digest)]
 
     def received_in(self, fy: int) -> list:
         """The cases received in 年度 ``fy``."""
-        return self._where(lambda d: d[D_FY] == fy)
+        return self._select(lambda d: d[D_FY] == fy)
 
     def count_received_in(self, fy: int) -> int:
-        """How many cases were received in 年度 ``fy`` (no case is built to count them)."""
+        """How many cases were received in 年度 ``fy`` (no case is read to count them)."""
         return sum(1 for d in self.digests if d[D_FY] == fy)
 
     def active_between(self, first: date, last: date) -> list:
         """The cases with an event dated from ``first`` to ``last``, and maybe a few more."""
         low, high = first.toordinal(), last.toordinal()
-        return self._where(lambda d: d[D_FIRST] <= high and d[D_LAST] >= low)
+        return self._select(lambda d: d[D_FIRST] <= high and d[D_LAST] >= low)
 
     def started_by(self, as_of: date, since: date | None = None) -> list:
         """The cases whose support had started on or before ``as_of`` (and on or after ``since``)."""
         low, high = since.toordinal() if since else 1, as_of.toordinal()
-        return self._where(lambda d: low <= d[D_START] <= high)
+        return self._select(lambda d: low <= d[D_START] <= high)
+
+
+class _Retry(Exception):
+    """A damaged index was replaced while reading: choose the cases again."""
 
 
 def _stat_files(root: Path, cases_dir: Path) -> list[tuple[str, int, int]]:
@@ -347,55 +374,129 @@ class _Damaged(Exception):
         self.path = path
 
 
-class _Main:
-    """The whole index: every file's size and time, digest and case or why it is unreadable.
+class _State:
+    """What an index file says: every case file's size and time, digest and error, as they were
+    at ``built_ns``; and the stored cases themselves, read only as far as a command needs them.
 
-    The file is two pickles: a head (files, digests, errors) and a body (the cases), read only
-    when a command needs the cases themselves, so that counting never pays for them.
+    ``index.pickle`` (the main index) is a head pickle, then the cases in one pickle per 年度
+    received, so that a question about one year reads that year. ``index-delta.pickle``, written
+    instead when few files changed, is a whole head again (the files, digests and errors are read
+    from one place, whichever is newer), then only the cases that differ from the main index.
     """
 
-    def __init__(self, path: Path, built_ns: int, files: list[tuple[str, int, int]], digests: list, errors: list,
-                 handle=None, body_at: int = 0) -> None:  # fmt: skip
+    def __init__(self, path: Path, kind: str, built_ns: int, files: list, digests: list, errors: list,
+                 main_built_ns: int, chunks: list, handle, body_at: int) -> None:  # fmt: skip
         self.path = path
+        self.kind = kind  # "main" or "delta"
         self.built_ns = built_ns
         self.files = files
         self.digests = digests
         self.errors = errors
+        self.main_built_ns = main_built_ns  # the main index a delta builds on (its own time for a main)
         self._handle = handle  # the file as it was opened: a newer index renamed over it changes nothing
-        self._body_at = body_at
-        self._raws: list | None = None
+        self._offsets: dict = {}  # chunk key -> (offset, size)
+        at = body_at
+        for key, size in chunks:
+            self._offsets[key] = (at, size)
+            at += size
+        self._read: dict = {}  # chunk key -> what it holds, once read
+        self._slots: list[int] | None = None  # each case's place in its 年度's chunk (-1: none)
+        self._counts: dict[int, int] = {}  # how many cases each 年度's chunk holds
+        self._main: _State | None = None
+        self._main_position: dict[str, int] | None = None
 
-    def raws(self) -> list[tuple | None]:
-        """Every file's stored case (None when unreadable); _Damaged when the body is."""
-        if self._raws is None:
+    def __del__(self) -> None:
+        self._handle.close()  # kept open for the chunks that may be read; closed with the state
+
+    def _chunk(self, key: object, shape_ok) -> object:  # noqa: ANN001
+        """One chunk of the body, read (and its shape checked) the first time it is needed."""
+        if key not in self._read:
+            if key not in self._offsets:
+                raise _Damaged(self.path)
             try:
-                with self._handle:
-                    self._handle.seek(self._body_at)
-                    raws = _Unpickler(self._handle).load()
+                self._handle.seek(self._offsets[key][0])
+                with _NoGC():
+                    value = _Unpickler(self._handle).load()
             except Exception:  # noqa: BLE001
                 raise _Damaged(self.path) from None
-            if not (isinstance(raws, list) and len(raws) == len(self.files)
-                    and all(map(_entry_ok, raws, self.digests, self.errors))):  # fmt: skip
+            if not shape_ok(value):
                 raise _Damaged(self.path)
-            self._raws = raws
-        return self._raws
+            self._read[key] = value
+        return self._read[key]
+
+    def raws_at(self, positions: list[int]) -> list[tuple | None]:
+        """The stored cases at these positions of ``files`` (None for an unreadable file)."""
+        if self.kind == "delta":
+            return self._delta_raws_at(positions)
+        if self._slots is None:
+            slots, counts = [], self._counts
+            for digest in self.digests:
+                if digest is None:
+                    slots.append(-1)
+                else:
+                    slots.append(counts.get(digest[D_FY], 0))
+                    counts[digest[D_FY]] = slots[-1] + 1
+            self._slots = slots
+        digests, slots = self.digests, self._slots
+        chunks = {
+            fy: self._chunk(fy, lambda chunk, count=self._counts[fy]: _raws_ok(chunk, count))
+            for fy in {digests[n][D_FY] for n in positions if slots[n] >= 0}
+        }
+        return [chunks[digests[n][D_FY]][slots[n]] if slots[n] >= 0 else None for n in positions]
+
+    def changes(self) -> dict[str, tuple | None]:
+        """A delta's cases that differ from the main index's (path: raw, None if unreadable)."""
+        return self._chunk("changes", lambda changes: isinstance(changes, dict) and all(
+            isinstance(k, str) and (v is None or (type(v) is tuple and len(v) == RAW_FIELDS))
+            for k, v in changes.items()))  # type: ignore[return-value]  # fmt: skip
+
+    def _delta_raws_at(self, positions: list[int]) -> list[tuple | None]:
+        changes = self.changes()
+        if self._main is None:
+            main = _read_state(self.path.with_name(INDEX_NAME), "main", [])
+            if main is None or main.built_ns != self.main_built_ns:
+                raise _Damaged(self.path)
+            self._main = main
+            self._main_position = {f[0]: n for n, f in enumerate(main.files)}
+        found: list[tuple | None] = [None] * len(positions)
+        wanted: list[tuple[int, int]] = []  # (place in the answer, position in the main index)
+        for place, n in enumerate(positions):
+            path = self.files[n][0]
+            if path in changes:
+                found[place] = changes[path]
+            elif self.errors[n] is None:
+                if path not in self._main_position:  # type: ignore[operator]
+                    raise _Damaged(self.path)
+                wanted.append((place, self._main_position[path]))  # type: ignore[index]
+        for (place, _), raw in zip(wanted, self._main.raws_at([m for _, m in wanted])):
+            found[place] = raw
+        if any((raw is None) != (self.errors[n] is not None) for raw, n in zip(found, positions)):
+            raise _Damaged(self.path)
+        return found
 
     def files_ok(self) -> bool:
         return all(type(f) is tuple and len(f) == 3 for f in self.files)
 
 
-class _Delta(NamedTuple):
-    """The files changed since the main index was written (small rewrites stay small)."""
+class _Overlay:
+    """This run's view: the files parsed now, and the rest as the index has them."""
 
-    main_built_ns: int
-    built_ns: int
-    entries: list[Entry]
-    removed: list[str]
+    def __init__(self, files: list, parsed: dict, base: _State | None, known: dict[str, int]) -> None:
+        self.files, self.parsed, self.base, self.known = files, parsed, base, known
 
-
-def _unpickle(path: Path) -> object:
-    with path.open("rb") as handle:
-        return _Unpickler(handle).load()
+    def raws_at(self, positions: list[int]) -> list[tuple | None]:
+        found: list[tuple | None] = [None] * len(positions)
+        wanted: list[tuple[int, int]] = []
+        for place, n in enumerate(positions):
+            path = self.files[n][0]
+            if path in self.parsed:
+                found[place] = self.parsed[path][0]
+            else:
+                wanted.append((place, self.known[path]))
+        if wanted:
+            for (place, _), raw in zip(wanted, self.base.raws_at([m for _, m in wanted])):  # type: ignore[union-attr]
+                found[place] = raw
+        return found
 
 
 def _looks_like_version(value: object) -> bool:
@@ -405,87 +506,68 @@ def _looks_like_version(value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*[^/]*/\d+", value) is not None
 
 
-def _entry_ok(raw: object, digest: object, error: object) -> bool:
-    """The shape of one stored case (what ``record_of`` relies on), or of an unreadable file's line."""
-    if raw is None:
-        return digest is None and isinstance(error, str)
-    return type(raw) is tuple and len(raw) == RAW_FIELDS and type(digest) is tuple and len(digest) == 4
+def _raws_ok(chunk: object, count: int) -> bool:
+    """``count`` stored cases of the shape ``record_of`` relies on."""
+    return (
+        isinstance(chunk, list) and len(chunk) == count
+        and set(map(type, chunk)) <= {tuple} and set(map(len, chunk)) <= {RAW_FIELDS}
+    )  # fmt: skip
 
 
-def _read_main(path: Path, notes: list[str]) -> _Main | None:
-    """The main index's head (its body is read when needed), or None (with a note when it was
-    there but unusable)."""
+def _read_state(path: Path, kind: str, notes: list[str]) -> _State | None:
+    """The head of an index file (its body is read when needed), or None: missing, or unusable
+    (a main index with a note; a delta silently, as the main index still holds)."""
+    damaged = t("index.damaged", path=path) if kind == "main" else None
     try:
         handle = path.open("rb")
     except FileNotFoundError:
         return None
     except OSError:
-        notes.append(t("index.unreadable", path=path))
+        if kind == "main":
+            notes.append(t("index.unreadable", path=path))
         return None
     try:
         size = os.fstat(handle.fileno()).st_size
-        data = _Unpickler(handle).load()
+        with _NoGC():
+            head = _Unpickler(handle).load()
     except Exception:  # noqa: BLE001 - whatever is wrong with it, the index is rebuilt
-        handle.close()
-        notes.append(t("index.damaged", path=path))
-        return None
-    main = _head(path, data, handle, size, notes)
-    if main is None:
-        handle.close()
-    return main
+        head = None
+    if isinstance(head, tuple) and head and head[0] != INDEX_VERSION and _looks_like_version(head[0]):
+        damaged = t("index.other_version", path=path) if kind == "main" else None
+    elif isinstance(head, tuple) and len(head) == 8 and head[:2] == (INDEX_VERSION, kind):
+        _, _, built_ns, files, digests, errors, main_built_ns, chunks = head
+        chunks_ok = isinstance(chunks, list) and all(
+            type(c) is tuple and len(c) == 2 and type(c[1]) is int and c[1] > 0 for c in chunks
+        )
+        start = size - sum(c[1] for c in chunks) if chunks_ok else -1
+        # The body is the file's last bytes, right after the head's closing STOP opcode; a file
+        # cut off or lengthened fails this (or, by chance not, reading the body later).
+        if (
+            isinstance(built_ns, int) and isinstance(main_built_ns, int) and isinstance(files, list)
+            and isinstance(digests, list) and isinstance(errors, list) and len(files) == len(digests) == len(errors)
+            and 0 < start <= size and os.pread(handle.fileno(), 1, start - 1) == pickle.STOP
+            and all((type(d) is tuple and len(d) == 4) if e is None else (d is None and isinstance(e, str))
+                    for d, e in zip(digests, errors))
+        ):  # fmt: skip
+            return _State(path, kind, built_ns, files, digests, errors, main_built_ns, chunks, handle, start)
+    handle.close()
+    if damaged:
+        notes.append(damaged)
+    return None
 
 
-def _head(path: Path, data: object, handle, size: int, notes: list[str]) -> _Main | None:  # noqa: ANN001
-    if isinstance(data, tuple) and data and data[0] != INDEX_VERSION and _looks_like_version(data[0]):
-        notes.append(t("index.other_version", path=path))
-        return None
-    if not (isinstance(data, tuple) and len(data) == 7 and data[1] == "main"):
-        notes.append(t("index.damaged", path=path))
-        return None
-    _, _, built_ns, files, digests, errors, body_size = data
-    # The body is the file's last body_size bytes, right after the head's closing STOP opcode;
-    # a file cut off or lengthened fails this (or, by chance not, reading the body later).
-    start = size - body_size if isinstance(body_size, int) else -1
-    if not (
-        isinstance(built_ns, int) and isinstance(files, list) and isinstance(digests, list)
-        and isinstance(errors, list) and len(files) == len(digests) == len(errors)
-        and 0 < start <= size and os.pread(handle.fileno(), 1, start - 1) == pickle.STOP
-        and all((type(d) is tuple and len(d) == 4) if e is None else (d is None and isinstance(e, str))
-                for d, e in zip(digests, errors))
-    ):  # fmt: skip
-        notes.append(t("index.damaged", path=path))
-        return None
-    return _Main(path, built_ns, files, digests, errors, handle, start)
-
-
-def _read_delta(path: Path, main: _Main) -> _Delta | None:
-    """The changes written since ``main``; anything unusable is simply ignored (main still holds)."""
-    try:
-        data = _unpickle(path)
-    except Exception:  # noqa: BLE001
-        return None
-    if not (isinstance(data, tuple) and len(data) == 6 and data[0] == INDEX_VERSION and data[1] == "delta"):
-        return None
-    _, _, main_built_ns, built_ns, entries, removed = data
-    if main_built_ns != main.built_ns or not isinstance(built_ns, int):
-        return None
-    if not (
-        isinstance(entries, list) and isinstance(removed, list)
-        and all(type(e) is tuple and len(e) == 6 and _entry_ok(e[3], e[4], e[5]) for e in entries)
-    ):  # fmt: skip
-        return None
-    return _Delta(main_built_ns, built_ns, [Entry(*e) for e in entries], removed)
-
-
-def _write(path: Path, *parts: object) -> None:
-    """Write the index (one pickle after another; bytes are pickled already) atomically."""
+def _write(path: Path, head: tuple, chunks: list[tuple[object, object]]) -> None:
+    """Write an index file atomically: its head (with the table of chunks), then each chunk of
+    its body, every one a pickle of its own. A failure only costs speed next time."""
     from kitamono.store import atomic_write_bytes
 
-    pickled = [p if isinstance(p, bytes) else pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in parts]
+    pickled = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in chunks]
+    table = [(key, len(data)) for key, data in pickled]
+    parts = [pickle.dumps((*head, table), protocol=pickle.HIGHEST_PROTOCOL), *(data for _, data in pickled)]
     try:
-        atomic_write_bytes(path, b"".join(pickled))
+        atomic_write_bytes(path, b"".join(parts))
     except OSError:
-        pass  # an index that cannot be written only costs speed next time
+        pass
 
 
 def enabled() -> bool:
@@ -515,117 +597,95 @@ def load_cases(repo, use_index: bool = True) -> Loaded:
     notes: list[str] = []
     main_path = repo.local_dir / INDEX_NAME
     delta_path = repo.local_dir / DELTA_NAME
-    main = _read_main(main_path, notes) if use_index else None
-    delta = _read_delta(delta_path, main) if main is not None else None
+    state = None
+    if use_index:
+        state = _read_state(delta_path, "delta", notes) or _read_state(main_path, "main", notes)
     if (
-        main is not None and delta is None and files == main.files
-        and max((m for _, _, m in files), default=0) < main.built_ns - RACY_NS
+        state is not None and files == state.files
+        and max((m for _, _, m in files), default=0) < state.built_ns - RACY_NS
     ):  # fmt: skip
-        return _current(repo, main, notes)  # the index is current
-    if main is not None:
+        return _current(repo, state, notes)  # the index is current
+
+    # What the index knows of each path, trusted while the file is as it was then and was
+    # already older than the index (a file changed within the same clock tick is read again).
+    known: dict[str, int] = {}
+    if state is not None and state.files_ok():
+        known = {f[0]: n for n, f in enumerate(state.files)}
+    trusted = state.built_ns - RACY_NS if state is not None else 0
+    old_files = state.files if state is not None else []
+    stale = []
+    for path, size, mtime_ns in files:
+        n = known.get(path)
+        if n is None or old_files[n][1:] != (size, mtime_ns) or mtime_ns >= trusted:
+            stale.append(path)
+    parsed = {path: (raw, digest, error) for path, raw, digest, error in _parse_all(repo.root, stale)}
+    digests = [parsed[p][1] if p in parsed else state.digests[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
+    errors = [parsed[p][2] if p in parsed else state.errors[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
+    source = _Overlay(files, parsed, state, known)
+    removed = len(known) - (len(files) - sum(1 for p in parsed if p not in known))
+    if use_index and (parsed or removed or state is None) and (repo.local_dir.is_dir() or _can_make(repo.local_dir)):
         try:
-            if not main.files_ok():
-                raise _Damaged(main_path)
-            main.raws()
+            _save(main_path, delta_path, state, files, digests, errors, parsed, source, built_ns)
         except _Damaged:
             notes.append(t("index.damaged", path=main_path))
-            main, delta = None, None
-
-    # (size, mtime_ns, raw, digest, error, trusted_before) of every file the index knows
-    known: dict[str, tuple[int, int, tuple | None, tuple | None, str | None, int]] = {}
-    if main is not None:
-        trusted = main.built_ns - RACY_NS
-        for (path, size, mtime_ns), raw, digest, error in zip(main.files, main.raws(), main.digests, main.errors):
-            known[path] = (size, mtime_ns, raw, digest, error, trusted)
-    if delta is not None:
-        trusted = delta.built_ns - RACY_NS
-        for path in delta.removed:
-            known.pop(path, None)
-        for entry in delta.entries:
-            known[entry.path] = (entry.size, entry.mtime_ns, entry.raw, entry.digest, entry.error, trusted)
-    found: dict[str, tuple[tuple | None, tuple | None, str | None]] = {}
-    stale: list[str] = []
-    stat_of = {path: (size, mtime_ns) for path, size, mtime_ns in files}
-    for path, size, mtime_ns in files:
-        entry = known.get(path)
-        if entry is not None and entry[0] == size and entry[1] == mtime_ns and mtime_ns < entry[5]:
-            found[path] = entry[2:5]
-        else:
-            stale.append(path)
-    changed: list[Entry] = []
-    for path, raw, digest, error in _parse_all(repo.root, stale):
-        found[path] = (raw, digest, error)
-        size, mtime_ns = stat_of[path]
-        entry = known.get(path)
-        # New, changed, or trusted only now: a racy entry read again is recorded with this run's time.
-        if entry is None or entry[:5] != (size, mtime_ns, raw, digest, error) or mtime_ns >= entry[5]:
-            changed.append(Entry(path, size, mtime_ns, raw, digest, error))
-    removed = [path for path in known if path not in stat_of]
-    if use_index and (changed or removed or main is None) and (repo.local_dir.is_dir() or _can_make(repo.local_dir)):
-        _save(main_path, delta_path, main, delta, files, found, changed, removed, built_ns)
-    columns = [found[path] for path, _, _ in files]
-    return _loaded(repo, files, [c[0] for c in columns], [c[1] for c in columns], [c[2] for c in columns], notes,
-                   use_index)  # fmt: skip
+            for path in (main_path, delta_path):
+                path.unlink(missing_ok=True)
+            return load_cases(repo, use_index)
+    return _loaded(repo, files, digests, errors, source, notes, use_index)
 
 
-def _save(main_path: Path, delta_path: Path, main: _Main | None, delta: _Delta | None, files, found,
-          changed: list[Entry], removed: list[str], built_ns: int) -> None:  # fmt: skip
-    """Write the few changes beside the main index, or the whole index when they are many."""
-    if main is not None:
-        entries = {e.path: e for e in (delta.entries if delta else [])}
-        gone = set(delta.removed if delta else [])
-        for entry in changed:
-            entries[entry.path] = entry
-            gone.discard(entry.path)
-        main_paths = {f[0] for f in main.files}
-        for path in removed:
-            entries.pop(path, None)
-            if path in main_paths:
-                gone.add(path)
-        if len(entries) + len(gone) <= max(DELTA_MIN, len(files) // 20):
-            stored = [tuple(e) for e in entries.values()]
-            _write(delta_path, (INDEX_VERSION, "delta", main.built_ns, built_ns, stored, sorted(gone)))
+def _save(main_path: Path, delta_path: Path, state: _State | None, files, digests, errors,
+          parsed: dict, source: _Overlay, built_ns: int) -> None:  # fmt: skip
+    """Write the few changes as a delta beside the main index, or the whole index when they are many."""
+    head = (files, digests, errors)
+    if state is not None:
+        changes = dict(state.changes()) if state.kind == "delta" else {}
+        paths = {p for p, _, _ in files}
+        for path in [p for p in changes if p not in paths]:
+            del changes[path]
+        changes.update((path, value[0]) for path, value in parsed.items())
+        main_count = len(state.files) if state.kind == "main" else None
+        if main_count is None:
+            main = _read_state(main_path, "main", [])
+            main_count = len(main.files) if main is not None and main.built_ns == state.main_built_ns else None
+        if main_count is not None and len(changes) + abs(main_count - len(files)) <= max(DELTA_MIN, len(files) // 20):
+            _write(delta_path, (INDEX_VERSION, "delta", built_ns, *head, state.main_built_ns), [("changes", changes)])
             return
-    columns = [found[path] for path, _, _ in files]
-    raws = [c[0] for c in columns]
-    digests = [c[1] for c in columns]
-    errors = [c[2] for c in columns]
-    body = pickle.dumps(raws, protocol=pickle.HIGHEST_PROTOCOL)
-    _write(main_path, (INDEX_VERSION, "main", built_ns, files, digests, errors, len(body)), body)
-    try:
-        delta_path.unlink()
-    except OSError:
-        pass
-
-
-def _current(repo, main: _Main, notes: list[str]) -> Loaded:
-    """What a current index holds; its cases are read from it only when first needed."""
-    def recover() -> Loaded:
-        try:
-            main.path.unlink()
-        except OSError:
-            pass
-        return load_cases(repo)
-
-    if all(e is None for e in main.errors):  # the usual case: every file readable
-        paths = [path for path, _, _ in main.files]
-        return Loaded(paths, [], notes, digests=main.digests, raws=main.raws, recover=recover)
-    readable = [e is None for e in main.errors]
-    loaded = _loaded(repo, main.files, [() if ok else None for ok in readable], main.digests, main.errors, notes, True)
-    loaded._raws = lambda: [raw for raw, ok in zip(main.raws(), readable) if ok]
-    loaded._recover = recover
-    return loaded
-
-
-def _loaded(repo, files, raws, digests, errors, notes: list[str], narrow: bool) -> Loaded:
-    if None not in raws:  # the usual case: every file readable
-        return Loaded([path for path, _, _ in files], [], notes, raws=raws, digests=digests, narrow=narrow)
-    loaded = Loaded([], [], notes, raws=[], digests=[], narrow=narrow)
-    for (path, _, _), raw, digest, error in zip(files, raws, digests, errors):
+    raws = source.raws_at(list(range(len(files))))
+    by_year: dict[int, list[tuple]] = {}
+    for raw, digest in zip(raws, digests):
         if raw is not None:
-            loaded._raws.append(raw)  # type: ignore[union-attr]
-            loaded.digests.append(digest)
+            by_year.setdefault(digest[D_FY], []).append(raw)
+    _write(main_path, (INDEX_VERSION, "main", built_ns, *head, built_ns), sorted(by_year.items()))
+    delta_path.unlink(missing_ok=True)
+
+
+def _rebuild(repo) -> Loaded:
+    """Read every case file again and write a new index (when a damaged one is found late)."""
+    for name in (INDEX_NAME, DELTA_NAME):
+        (repo.local_dir / name).unlink(missing_ok=True)
+    return load_cases(repo)
+
+
+def _current(repo, state: _State, notes: list[str]) -> Loaded:
+    """What a current index holds; its cases are read from it only when first needed."""
+    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True)
+
+
+def _loaded(repo, files, digests, errors, source, notes: list[str], narrow: bool) -> Loaded:
+    """The Loaded of the readable files, their cases read from ``source`` when needed."""
+    loaded = Loaded([], [], notes, digests=[], source=source, positions=[], narrow=narrow,
+                    recover=lambda: _rebuild(repo))  # fmt: skip
+    if all(e is None for e in errors):  # the usual case: every file readable
+        loaded.paths = [path for path, _, _ in files]
+        loaded.digests = digests
+        loaded._positions = list(range(len(files)))
+        return loaded
+    for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors)):
+        if error is None:
             loaded.paths.append(path)
+            loaded.digests.append(digest)
+            loaded._positions.append(n)  # type: ignore[union-attr]
         else:
             loaded.problems.append(f"{repo.root / path}: {error}")
     return loaded

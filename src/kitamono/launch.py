@@ -17,6 +17,12 @@ import sys
 
 
 def main() -> None:
+    # A command runs for a moment and makes up to millions of small tuples (cases, events, table
+    # cells) and next to no reference cycles: each collection would scan all of them again, which
+    # costs a fifth of a report's time. Objects are still freed as soon as they are unused.
+    import gc
+
+    gc.disable()
     answer = quick_count(sys.argv[1:])
     if answer is not None:
         sys.stdout.write(answer)

@@ -256,27 +256,33 @@ def case_list_report(cases, ref: Reference, chosen: CaseFilter, with_contacts: b
     if with_contacts:
         columns += [Column("person", t("col.contact_person")), Column("phone", t("col.contact_phone")),
                     Column("email", t("col.contact_email"))]  # fmt: skip
+    states = [(status(case), lead(case)) for case in selected]
     rows = []
-    data = []
-    for case in selected:
+    for case, (state, leader) in zip(selected, states):
         row = [
             case.id, case.received_on, institution_name(ref, case.received_by), case.company.name,
             case.company.municipality, field_name(ref, case.field), case.title,
-            label("status", status(case)), institution_name(ref, lead(case)),
+            label("status", state), institution_name(ref, leader),
         ]  # fmt: skip
         if with_contacts:
             contact = case.contact
             row += [contact.person if contact else None, contact.phone if contact else None,
                     contact.email if contact else None]  # fmt: skip
         rows.append(row)
-        item = {
-            "id": case.id, "received_on": case.received_on, "received_by": case.received_by,
-            "company": case.company.name, "municipality": case.company.municipality, "field": case.field,
-            "title": case.title, "status": status(case), "lead": lead(case),
-        }  # fmt: skip
-        if with_contacts:
-            item["contact"] = case.contact.model_dump(exclude_none=True) if case.contact else None
-        data.append(item)
+
+    def data() -> list[dict]:
+        items = []
+        for case, (state, leader) in zip(selected, states):
+            item = {
+                "id": case.id, "received_on": case.received_on, "received_by": case.received_by,
+                "company": case.company.name, "municipality": case.company.municipality, "field": case.field,
+                "title": case.title, "status": state, "lead": leader,
+            }  # fmt: skip
+            if with_contacts:
+                item["contact"] = case.contact.model_dump(exclude_none=True) if case.contact else None
+            items.append(item)
+        return items
+
     title = t("title.cases")
     return Report(title, [Table(title, columns, rows, note=t("cases.count", n=len(rows)))], data)
 

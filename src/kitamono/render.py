@@ -56,7 +56,7 @@ class Chart:
 class Report:
     title: str
     tables: list[Table]
-    data: Any
+    data: Any  # the JSON, or a function that makes it (called only when JSON is asked for)
     summary: list[str] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
 
@@ -67,6 +67,8 @@ def format_for_path(path: Path) -> str | None:
 
 def cell_text(value: Any, era: bool = False) -> str:
     """How one value reads in a text format."""
+    if type(value) is str:  # most cells: first, as a long table has tens of thousands
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -97,7 +99,7 @@ def to_json(data: Any) -> str:
 def render_text(report: Report, fmt: str, era: bool = False, width: int | None = None) -> str:
     """Every text format: table (rich), plain, markdown, csv, json, html."""
     if fmt == "json":
-        return to_json(report.data)
+        return to_json(report.data() if callable(report.data) else report.data)
     if fmt == "csv":
         return _csv(report, era)
     if fmt == "html":

@@ -16,7 +16,7 @@ followed_up and closed (for the institution that recorded them).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -131,15 +131,16 @@ def _attributions(event) -> list[tuple[str, str]]:
 
 def tally(cases: Iterable[Case], first: date, last: date, ref: Reference) -> Tally:
     """Every counted event dated from ``first`` to ``last`` (both included)."""
-    institutions: dict[str, Counter] = {}
-    fields: dict[str, Counter] = {f: Counter() for f in CASE_FIELDS}
+    institutions: dict[str, Counter] = defaultdict(Counter)
+    fields: dict[str, Counter] = defaultdict(Counter, {f: Counter() for f in CASE_FIELDS})
     for case in cases:
         for event in case.events:
             if not first <= event.date <= last:
                 continue
             for ident, measure in _attributions(event):
-                institutions.setdefault(ident, Counter())[measure] += 1
-                fields.setdefault(case.field, Counter())[measure] += 1
+                institutions[ident][measure] += 1
+                fields[case.field][measure] += 1
+    fields = dict(fields)
     order = {ident: i for i, ident in enumerate(ref.institutions)}
     ordered = dict(sorted(institutions.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
     return Tally(first, last, ordered, fields)
@@ -347,21 +348,28 @@ def _obligation_data(item: Obligation) -> dict[str, Any]:
 
 
 def followups_table(items: list[Obligation], ref: Reference, title: str, era: bool = False,
-                    note: str | None = None) -> Table:  # fmt: skip
+                    note: str | None = None, with_done: bool = False) -> Table:  # fmt: skip
+    """The follow-up periods as rows; the 実施日 column only when done ones are listed (else it is
+    always empty)."""
     columns = [
         Column("state", t("reports.col.state")), Column("id", t("col.id")),
         Column("company", t("col.company")), Column("started", t("reports.col.started")),
         Column("fiscal_year", t("reports.col.follow_up_year")),
         Column("lead", t("col.lead")), Column("last_contact", t("reports.col.last_contact")),
-        Column("done_on", t("reports.col.done_on")),
     ]  # fmt: skip
+    states = {s: t(f"reports.followup.{s}") for s in ("overdue", "due", "done", "upcoming", "waived")}
+    periods = {p: format_period(p, era) for p in {i.period for i in items}}
     rows = [
         [
-            t(f"reports.followup.{i.state}"), i.case.id, i.case.company.name, i.started,
-            format_period(i.period, era), institution_name(ref, i.lead), i.last_contact, i.done_on,
+            states[i.state], i.case.id, i.case.company.name, i.started,
+            periods[i.period], institution_name(ref, i.lead), i.last_contact,
         ]
         for i in items
     ]  # fmt: skip
+    if with_done:
+        columns.append(Column("done_on", t("reports.col.done_on")))
+        for row, item in zip(rows, items):
+            row.append(item.done_on)
     return Table(title, columns, rows, note=note)
 
 
@@ -385,14 +393,16 @@ def followups_report(cases: list[Case], ref: Reference, as_of: date, institution
     if not with_done and found.done:
         note += t("reports.followups.done_hidden")
     rows = found.overdue + found.due + (found.done if with_done else [])
-    table = followups_table(rows, ref, title, era, note)
-    data = {
-        "as_of": as_of,
-        "institution": institution,
-        "overdue": [_obligation_data(i) for i in found.overdue],
-        "due": [_obligation_data(i) for i in found.due],
-        "done": [_obligation_data(i) for i in found.done],
-    }
+    table = followups_table(rows, ref, title, era, note, with_done)
+    def data() -> dict[str, Any]:
+        return {
+            "as_of": as_of,
+            "institution": institution,
+            "overdue": [_obligation_data(i) for i in found.overdue],
+            "due": [_obligation_data(i) for i in found.due],
+            "done": [_obligation_data(i) for i in found.done],
+        }
+
     return Report(title, [table], data)
 
 

@@ -15,6 +15,7 @@ never replaces an existing file, even when two processes create at once.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from collections.abc import Iterator
 from functools import cached_property
@@ -144,7 +145,48 @@ def open_repository(explicit: Path | None = None) -> Repository:
     return Repository(root)
 
 
+#: The checked settings, kept in ``.kitamono/`` while ``kitamono.yaml`` is unchanged: every report
+#: reads them, and parsing them would load the YAML machinery for a few lines.
+SETTINGS_CACHE = "settings.pickle"
+#: A file modified this close to when its cache was written is read again (git's racy-clean rule).
+RACY_NS = 2_000_000_000
+
+
 def read_settings(root: Path) -> Settings:
+    """``kitamono.yaml``, checked; from the cache while the file is unchanged."""
+    import time
+
+    path = root / SETTINGS_FILE
+    cache = root / LOCAL_DIR / SETTINGS_CACHE
+    try:
+        info = path.stat()
+        stamp = (info.st_size, info.st_mtime_ns)
+        with cache.open("rb") as handle:
+            kept_stamp, written_ns, values = _PlainUnpickler(handle).load()
+        if kept_stamp == stamp and info.st_mtime_ns < written_ns - RACY_NS:
+            return Settings(*values)
+    except Exception:  # noqa: BLE001 - no file, no cache, a damaged or stale one: read the file
+        pass
+    written_ns = time.time_ns()
+    settings = _parse_settings(root)
+    if cache.parent.is_dir():
+        try:
+            info = path.stat()
+            data = ((info.st_size, info.st_mtime_ns), written_ns, tuple(settings))
+            atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # only speed is lost
+    return settings
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Admits no class at all: a cache of tuples, strings and numbers cannot run code."""
+
+    def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed here")
+
+
+def _parse_settings(root: Path) -> Settings:
     from kitamono.reference import read_yaml
 
     path = root / SETTINGS_FILE
