@@ -81,10 +81,11 @@ def check_repository(
         from kitamono.casework import load_records
 
         loaded = load_records(repo)
+    cases = loaded.cases  # first: should the index prove damaged now, it is read again
     root = f"{repo.root}{os.sep}"
     problems = [Problem("", line.removeprefix(root)) for line in loaded.problems]
     seen: dict[str, list[str]] = {}
-    for case, relative in zip(loaded.cases, loaded.paths):
+    for case, relative in zip(cases, loaded.paths):
         seen.setdefault(case.id, []).append(relative)
         problems.extend(check_case(case, relative, ref, today))
     problems.extend(check_unique_ids(seen))

@@ -41,6 +41,7 @@ def check(fmt: FormatOpt = None) -> None:
     loaded = load_records(repo)
     for note in loaded.notes:  # a rebuilt index; unreadable files are among the problems below
         info(note)
+    loaded.tell = info  # a damaged index found only when its cases are read
     problems = check_repository(
         repo, today(), lambda: reference(repo), extra_checks=(driver_problems,), loaded=loaded
     )
