@@ -80,6 +80,22 @@ def test_a_same_size_change_within_the_racy_window_is_seen(repo, run, three):
     assert [c["title"] for c in listed(run)][0] == "相談9"
 
 
+def test_a_file_edited_a_moment_ago_is_trusted_on_a_fine_grained_clock(repo, run, three, monkeypatch):
+    """Where file times have sub-second precision, the racy window is a tenth of a second."""
+    listed(run)
+    if (repo / INDEX).stat().st_mtime_ns % 1_000_000_000 == 0:
+        pytest.skip("this file system keeps whole seconds: the two-second window applies")
+    path = repo / "cases" / "2019" / f"{three[0]}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("相談0", "相談れい"), encoding="utf-8")
+    age(path, 1)
+    assert [c["title"] for c in listed(run)][0] == "相談れい"  # read once, as it changed
+    parsed: list[str] = []
+    original = index._parse
+    monkeypatch.setattr(index, "_parse", lambda job: parsed.append(job[1]) or original(job))
+    assert [c["title"] for c in listed(run)][0] == "相談れい"
+    assert parsed == []  # a second old: not read again
+
+
 def test_added_deleted_and_renamed_files_are_seen(repo, run, three, new_case):
     listed(run)
     (repo / "cases" / "2019" / f"{three[0]}.yaml").unlink()

@@ -59,6 +59,9 @@ DELTA_NAME = "index-delta.pickle"
 DELTA_MIN = 256
 #: Files modified this close to the index's build are parsed again next time.
 RACY_NS = 2_000_000_000
+#: … or this close, where the file system keeps times finer than a second (a clock tick is a few
+#: milliseconds): a command run right after an edit then need not read the edited file again.
+RACY_FINE_NS = 100_000_000
 #: Below this many files to parse, one process is faster than starting workers.
 PARALLEL_FROM = 400
 
@@ -393,6 +396,9 @@ class _State:
         self.digests = digests
         self.errors = errors
         self.main_built_ns = main_built_ns  # the main index a delta builds on (its own time for a main)
+        # Files modified from this time on may have changed again within the same clock tick.
+        fine = os.fstat(handle.fileno()).st_mtime_ns % 1_000_000_000 != 0  # this file's own time
+        self.trusted_before = built_ns - (RACY_FINE_NS if fine else RACY_NS)
         self._handle = handle  # the file as it was opened: a newer index renamed over it changes nothing
         self._offsets: dict = {}  # chunk key -> (offset, size)
         at = body_at
@@ -565,7 +571,7 @@ def _write(path: Path, head: tuple, chunks: list[tuple[object, object]]) -> None
     table = [(key, len(data)) for key, data in pickled]
     parts = [pickle.dumps((*head, table), protocol=pickle.HIGHEST_PROTOCOL), *(data for _, data in pickled)]
     try:
-        atomic_write_bytes(path, b"".join(parts))
+        atomic_write_bytes(path, b"".join(parts), durable=False)
     except OSError:
         pass
 
@@ -602,7 +608,7 @@ def load_cases(repo, use_index: bool = True) -> Loaded:
         state = _read_state(delta_path, "delta", notes) or _read_state(main_path, "main", notes)
     if (
         state is not None and files == state.files
-        and max((m for _, _, m in files), default=0) < state.built_ns - RACY_NS
+        and max((m for _, _, m in files), default=0) < state.trusted_before
     ):  # fmt: skip
         return _current(repo, state, notes)  # the index is current
 
@@ -611,7 +617,7 @@ def load_cases(repo, use_index: bool = True) -> Loaded:
     known: dict[str, int] = {}
     if state is not None and state.files_ok():
         known = {f[0]: n for n, f in enumerate(state.files)}
-    trusted = state.built_ns - RACY_NS if state is not None else 0
+    trusted = state.trusted_before if state is not None else 0
     old_files = state.files if state is not None else []
     stale = []
     for path, size, mtime_ns in files:

@@ -78,7 +78,8 @@ def cached(extra_dir: Path | None, cache_dir: Path, load: Callable):  # -> Refer
         from kitamono.store import atomic_write_bytes
 
         try:
-            atomic_write_bytes(path, pickle.dumps((FORMAT, built_ns, sources, reference), protocol=pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps((FORMAT, built_ns, sources, reference), protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write_bytes(path, data, durable=False)
         except OSError:
             pass  # only speed is lost
     return reference

@@ -173,7 +173,7 @@ def read_settings(root: Path) -> Settings:
         try:
             info = path.stat()
             data = ((info.st_size, info.st_mtime_ns), written_ns, tuple(settings))
-            atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         except OSError:
             pass  # only speed is lost
     return settings
@@ -281,14 +281,20 @@ def atomic_write(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """``atomic_write`` for binary content (a spreadsheet, a report file)."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """``atomic_write`` for binary content (a spreadsheet, a report file).
+
+    A cache that is rebuilt whenever it is missing or damaged need not be ``durable``: it is
+    still replaced in one step, but not forced to the disk first (which can take longer than
+    everything else a command does).
+    """
     fd, name = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
