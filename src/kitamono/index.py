@@ -456,14 +456,19 @@ class _State:
             isinstance(k, str) and (v is None or (type(v) is tuple and len(v) == RAW_FIELDS))
             for k, v in changes.items()))  # type: ignore[return-value]  # fmt: skip
 
-    def _delta_raws_at(self, positions: list[int]) -> list[tuple | None]:
-        changes = self.changes()
+    def main(self) -> _State:
+        """The main index a delta builds on (_Damaged if it is gone or another one)."""
         if self._main is None:
             main = _read_state(self.path.with_name(INDEX_NAME), "main", [])
             if main is None or main.built_ns != self.main_built_ns:
                 raise _Damaged(self.path)
             self._main = main
-            self._main_position = {f[0]: n for n, f in enumerate(main.files)}
+        return self._main
+
+    def _delta_raws_at(self, positions: list[int]) -> list[tuple | None]:
+        changes = self.changes()
+        if self._main_position is None:
+            self._main_position = {f[0]: n for n, f in enumerate(self.main().files)}
         found: list[tuple | None] = [None] * len(positions)
         wanted: list[tuple[int, int]] = []  # (place in the answer, position in the main index)
         for place, n in enumerate(positions):
@@ -474,7 +479,7 @@ class _State:
                 if path not in self._main_position:  # type: ignore[operator]
                     raise _Damaged(self.path)
                 wanted.append((place, self._main_position[path]))  # type: ignore[index]
-        for (place, _), raw in zip(wanted, self._main.raws_at([m for _, m in wanted])):
+        for (place, _), raw in zip(wanted, self.main().raws_at([m for _, m in wanted])):
             found[place] = raw
         if any((raw is None) != (self.errors[n] is not None) for raw, n in zip(found, positions)):
             raise _Damaged(self.path)
@@ -650,11 +655,8 @@ def _save(main_path: Path, delta_path: Path, state: _State | None, files, digest
         for path in [p for p in changes if p not in paths]:
             del changes[path]
         changes.update((path, value[0]) for path, value in parsed.items())
-        main_count = len(state.files) if state.kind == "main" else None
-        if main_count is None:
-            main = _read_state(main_path, "main", [])
-            main_count = len(main.files) if main is not None and main.built_ns == state.main_built_ns else None
-        if main_count is not None and len(changes) + abs(main_count - len(files)) <= max(DELTA_MIN, len(files) // 20):
+        main_count = len((state if state.kind == "main" else state.main()).files)
+        if len(changes) + abs(main_count - len(files)) <= max(DELTA_MIN, len(files) // 20):
             _write(delta_path, (INDEX_VERSION, "delta", built_ns, *head, state.main_built_ns), [("changes", changes)])
             return
     raws = source.raws_at(list(range(len(files))))
