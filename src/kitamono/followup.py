@@ -128,12 +128,13 @@ class Obligation(NamedTuple):
         return self.period[0]
 
 
-def obligations(case: Case, targets: Targets, as_of: date) -> list[Obligation]:
+def obligations(case: Case, targets: Targets, as_of: date, owed: dict[int, list] | None = None) -> list[Obligation]:
     """Every follow-up period a case owes, as it stood on ``as_of``.
 
     done: a support or follow-up is recorded in the period; due: the period is running and
     none is recorded yet; overdue: the period has ended with none; upcoming: it has not begun;
     waived: the case was closed (and not reopened) by ``as_of`` before anything was recorded.
+    ``owed``, shared across calls, keeps the periods owed by each start year once worked out.
     """
     seen = events_until(case, as_of)  # read once: the start, the status, the contacts
     started = next((e for e in seen if e.type == "started"), None)
@@ -146,7 +147,7 @@ def obligations(case: Case, targets: Targets, as_of: date) -> list[Obligation]:
     contact = seen[-1].date
     contacts = contact_days(seen)
     found: list[Obligation] = []
-    for period, first, last in _periods_owed(fiscal_year(start), targets):
+    for period, first, last in _periods_owed(fiscal_year(start), targets, {} if owed is None else owed):
         done_on = first_between(contacts, first, last)
         state: ObligationState
         if done_on is not None:
@@ -163,17 +164,13 @@ def obligations(case: Case, targets: Targets, as_of: date) -> list[Obligation]:
     return found
 
 
-def _periods_owed(start_fy: int, targets: Targets) -> list[tuple[Period, date, date]]:
+def _periods_owed(start_fy: int, targets: Targets, known: dict[int, list]) -> list[tuple[Period, date, date]]:
     """(period, first day, last day) of each period a case started in 年度 ``start_fy`` is
-    followed up in: the same for every such case, so worked out once."""
-    key = (start_fy, id(targets))
-    if key not in _OWED or _OWED[key][0] is not targets:
+    followed up in: the same for every such case, so kept in ``known`` once worked out."""
+    if start_fy not in known:
         periods = following_periods(period_of(start_fy, targets), follow_up_count(targets), targets)
-        _OWED[key] = (targets, [(p, *period_bounds(p)) for p in periods])
-    return _OWED[key][1]
-
-
-_OWED: dict[tuple[int, int], tuple[Targets, list[tuple[Period, date, date]]]] = {}
+        known[start_fy] = [(p, *period_bounds(p)) for p in periods]
+    return known[start_fy]
 
 
 @dataclass(frozen=True)
@@ -189,10 +186,11 @@ class FollowupList:
 def followups(cases: Iterable[Case], targets: Targets, as_of: date, institution: str | None = None) -> FollowupList:
     """Every supported case's follow-up periods, sorted: overdue, due, done (oldest first)."""
     buckets: dict[str, list[Obligation]] = {s: [] for s in ("overdue", "due", "done", "upcoming", "waived")}
+    owed: dict[int, list] = {}  # the periods owed, by start year: the same for every case
     for case in cases:
         if institution is not None and institution not in supporters(case, as_of):
             continue
-        for item in obligations(case, targets, as_of):
+        for item in obligations(case, targets, as_of, owed):
             buckets[item.state].append(item)
 
     def order(item: Obligation) -> tuple:

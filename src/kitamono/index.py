@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from kitamono import __version__
 from kitamono.errors import DataError
 from kitamono.i18n import t
+from kitamono.store import RACY_NS, SafeUnpickler
 
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
     from kitamono.models import Case
@@ -57,10 +58,9 @@ INDEX_NAME = "index.pickle"
 DELTA_NAME = "index-delta.pickle"
 #: A change of up to this many files (or a twentieth of them) is written beside the index.
 DELTA_MIN = 256
-#: Files modified this close to the index's build are parsed again next time.
-RACY_NS = 2_000_000_000
-#: … or this close, where the file system keeps times finer than a second (a clock tick is a few
-#: milliseconds): a command run right after an edit then need not read the edited file again.
+#: Files modified this close to the index's build (``store.RACY_NS``, two seconds) are parsed
+#: again next time; or this close, where the file system keeps times finer than a second (a
+#: clock tick is a few milliseconds), so that a command run right after an edit need not.
 RACY_FINE_NS = 100_000_000
 #: Below this many files to parse, one process is faster than starting workers.
 PARALLEL_FROM = 400
@@ -219,13 +219,10 @@ def _shared(value):  # type: ignore[no-untyped-def]
     return _SHARED.setdefault(value, value)
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(SafeUnpickler):
     """Admits one class, ``datetime.date``: the rest is tuples, lists, strings and numbers."""
 
-    def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
-        if (module, name) == ("datetime", "date"):
-            return date
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the index")
+    allowed = {("datetime", "date"): date}
 
 
 class Loaded:
@@ -409,7 +406,7 @@ class _State:
         self._slots: list[int] | None = None  # each case's place in its 年度's chunk (-1: none)
         self._counts: dict[int, int] = {}  # how many cases each 年度's chunk holds
         self._main: _State | None = None
-        self._main_position: dict[str, int] | None = None
+        self._over_main: _Overlay | None = None  # a delta's cases: its changes over the main index's
 
     def __del__(self) -> None:
         self._handle.close()  # kept open for the chunks that may be read; closed with the state
@@ -466,21 +463,14 @@ class _State:
         return self._main
 
     def _delta_raws_at(self, positions: list[int]) -> list[tuple | None]:
-        changes = self.changes()
-        if self._main_position is None:
-            self._main_position = {f[0]: n for n, f in enumerate(self.main().files)}
-        found: list[tuple | None] = [None] * len(positions)
-        wanted: list[tuple[int, int]] = []  # (place in the answer, position in the main index)
-        for place, n in enumerate(positions):
-            path = self.files[n][0]
-            if path in changes:
-                found[place] = changes[path]
-            elif self.errors[n] is None:
-                if path not in self._main_position:  # type: ignore[operator]
-                    raise _Damaged(self.path)
-                wanted.append((place, self._main_position[path]))  # type: ignore[index]
-        for (place, _), raw in zip(wanted, self.main().raws_at([m for _, m in wanted])):
-            found[place] = raw
+        if self._over_main is None:
+            main = self.main()
+            position = {f[0]: n for n, f in enumerate(main.files)}
+            self._over_main = _Overlay(self.files, self.changes(), main, position)
+        try:
+            found = self._over_main.raws_at(positions)
+        except KeyError:  # a file neither changed nor in the main index
+            raise _Damaged(self.path) from None
         if any((raw is None) != (self.errors[n] is not None) for raw, n in zip(found, positions)):
             raise _Damaged(self.path)
         return found
@@ -490,20 +480,21 @@ class _State:
 
 
 class _Overlay:
-    """This run's view: the files parsed now, and the rest as the index has them."""
+    """Some files' cases given anew (``new``: path -> raw), the rest read from ``base`` at their
+    position there: this run's view over the index, and a delta's over the main index."""
 
-    def __init__(self, files: list, parsed: dict, base: _State | None, known: dict[str, int]) -> None:
-        self.files, self.parsed, self.base, self.known = files, parsed, base, known
+    def __init__(self, files: list, new: dict, base: _State | None, base_position: dict[str, int]) -> None:
+        self.files, self.new, self.base, self.base_position = files, new, base, base_position
 
     def raws_at(self, positions: list[int]) -> list[tuple | None]:
         found: list[tuple | None] = [None] * len(positions)
-        wanted: list[tuple[int, int]] = []
+        wanted: list[tuple[int, int]] = []  # (place in the answer, position in base)
         for place, n in enumerate(positions):
             path = self.files[n][0]
-            if path in self.parsed:
-                found[place] = self.parsed[path][0]
+            if path in self.new:
+                found[place] = self.new[path]
             else:
-                wanted.append((place, self.known[path]))
+                wanted.append((place, self.base_position[path]))
         if wanted:
             for (place, _), raw in zip(wanted, self.base.raws_at([m for _, m in wanted])):  # type: ignore[union-attr]
                 found[place] = raw
@@ -632,7 +623,7 @@ def load_cases(repo, use_index: bool = True) -> Loaded:
     parsed = {path: (raw, digest, error) for path, raw, digest, error in _parse_all(repo.root, stale)}
     digests = [parsed[p][1] if p in parsed else state.digests[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
     errors = [parsed[p][2] if p in parsed else state.errors[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
-    source = _Overlay(files, parsed, state, known)
+    source = _Overlay(files, {path: value[0] for path, value in parsed.items()}, state, known)
     removed = len(known) - (len(files) - sum(1 for p in parsed if p not in known))
     if use_index and (parsed or removed or state is None) and (repo.local_dir.is_dir() or _can_make(repo.local_dir)):
         try:

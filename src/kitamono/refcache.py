@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kitamono import __version__
+from kitamono.store import RACY_NS
 
 CACHE_NAME = "reference.pickle"
 FORMAT = f"{__version__}/1"
-RACY_NS = 2_000_000_000
 
 
 def _sources(extra_dir: Path | None) -> list[tuple[str, int, int]]:

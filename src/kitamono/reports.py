@@ -394,6 +394,7 @@ def followups_report(cases: list[Case], ref: Reference, as_of: date, institution
         note += t("reports.followups.done_hidden")
     rows = found.overdue + found.due + (found.done if with_done else [])
     table = followups_table(rows, ref, title, era, note, with_done)
+
     def data() -> dict[str, Any]:
         return {
             "as_of": as_of,

@@ -148,7 +148,8 @@ def open_repository(explicit: Path | None = None) -> Repository:
 #: The checked settings, kept in ``.kitamono/`` while ``kitamono.yaml`` is unchanged: every report
 #: reads them, and parsing them would load the YAML machinery for a few lines.
 SETTINGS_CACHE = "settings.pickle"
-#: A file modified this close to when its cache was written is read again (git's racy-clean rule).
+#: A file modified this close to when its cache was written may have changed again within the
+#: same clock tick, so the cache is not trusted for it (git's racy-clean rule).
 RACY_NS = 2_000_000_000
 
 
@@ -162,7 +163,7 @@ def read_settings(root: Path) -> Settings:
         info = path.stat()
         stamp = (info.st_size, info.st_mtime_ns)
         with cache.open("rb") as handle:
-            kept_stamp, written_ns, values = _PlainUnpickler(handle).load()
+            kept_stamp, written_ns, values = SafeUnpickler(handle).load()
         if kept_stamp == stamp and info.st_mtime_ns < written_ns - RACY_NS:
             return Settings(*values)
     except Exception:  # noqa: BLE001 - no file, no cache, a damaged or stale one: read the file
@@ -179,11 +180,17 @@ def read_settings(root: Path) -> Settings:
     return settings
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    """Admits no class at all: a cache of tuples, strings and numbers cannot run code."""
+class SafeUnpickler(pickle.Unpickler):
+    """Reads kitamono's own caches: admits only the classes in ``allowed`` (none here), so a
+    tampered cache cannot run code; anything else in it is an error, and the cache is rebuilt."""
+
+    allowed: dict[tuple[str, str], type] = {}
 
     def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed here")
+        try:
+            return self.allowed[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a kitamono cache") from None
 
 
 def _parse_settings(root: Path) -> Settings:

@@ -88,14 +88,13 @@ def quarterly(
     fy: FyOpt = None, quarter: QuarterOpt = None, as_of: AsOfOpt = None, era: EraOpt = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
+    from kitamono.fiscal import fy_bounds, quarter_bounds
     from kitamono.reports import choose_quarter, quarterly_report
 
     when = as_of_date(as_of)
     chosen_fy, q = choose_quarter(fy, quarter, when)
     repo = repository()
     ref = reference(repo)
-    from kitamono.fiscal import fy_bounds, quarter_bounds
-
     # The quarter and the 年度 up to it: only cases with an event in that span can count.
     cases = _load(repo).active_between(fy_bounds(chosen_fy)[0], min(quarter_bounds(chosen_fy, q)[1], when))
     emit(quarterly_report(cases, ref, chosen_fy, q, when, era), fmt, output, era, allowed=ALL_FORMATS)
