@@ -18,6 +18,7 @@ import os
 import pickle
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -248,6 +249,38 @@ def _write_counter(local_dir: Path, prefix: str, fiscal_year: int, seq: int) -> 
             atomic_write(folder / f"{prefix}-{fiscal_year}", f"{seq}\n")
     except OSError:
         pass  # the counter only guards against reuse after a deletion; the files themselves rule
+
+
+# --- one writer at a time ------------------------------------------------------------------------
+
+#: How long a command waits for another kitamono process (or thread) writing the same repository.
+LOCK_TIMEOUT_S = 30.0
+LOCK_FILE = "write.lock"
+
+
+@contextmanager
+def write_lock(repo: Repository, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Held while case files are read, changed and written back, so that two writers (two
+    processes, or two threads of one process such as the web page) never lose each other's
+    change: the second waits until the first has written, then reads what it wrote.
+
+    One lock per repository (writes take milliseconds); re-entrant within a thread, so a core
+    function that holds it can call another that takes it.
+    """
+    from filelock import FileLock, Timeout
+
+    try:
+        repo.local_dir.mkdir(exist_ok=True)
+        lock = FileLock(repo.local_dir / LOCK_FILE, is_singleton=True)
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise RepositoryError(t("store.lock_timeout", seconds=int(timeout))) from None
+    except OSError as error:
+        raise RepositoryError(t("store.lock_unavailable", path=repo.local_dir, error=type(error).__name__)) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 # --- atomic file writes ---------------------------------------------------------------------------

@@ -125,6 +125,8 @@ MESSAGES: dict[str, str] = {
     "store.expected_text": "must be text",
     "store.expected_bool": "must be true or false",
     "store.no_free_id": "Could not choose a new case ID for {prefix}",
+    "store.lock_timeout": "Another kitamono has been writing to this repository for {seconds} seconds. Wait a moment and run the command again",
+    "store.lock_unavailable": "Cannot record anything: {path} is not writable ({error}). Check the folder's permissions",
     "init.not_a_folder": "{path} is not a folder",
     "init.exists": "{path} is already a case repository",
     "init.git_init": "Created a git repository",

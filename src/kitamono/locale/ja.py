@@ -125,6 +125,8 @@ MESSAGES: dict[str, str] = {
     "store.expected_text": "文字列で指定してください",
     "store.expected_bool": "true か false で指定してください",
     "store.no_free_id": "{prefix} の新しい案件IDを決められませんでした",
+    "store.lock_timeout": "別の kitamono が {seconds} 秒たってもこのリポジトリへの書き込みを終えません。少し待ってからもう一度実行してください",
+    "store.lock_unavailable": "{path} に書き込めないため、記録できません ({error})。フォルダの権限を確かめてください",
     "init.not_a_folder": "{path} はフォルダではありません",
     "init.exists": "{path} はすでに案件リポジトリです",
     "init.git_init": "git リポジトリを作りました",
