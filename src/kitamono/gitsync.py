@@ -19,6 +19,13 @@ registers it in the clone's ``.git/config`` and ``.gitattributes`` routes case f
 Commits kitamono makes carry a ``Kitamono-Institution: <id>`` trailer so that the log can name
 the institution that recorded each change. Nothing here prints: results come back as values
 and problems as ``GitError``.
+
+What must never happen is a case file committed without the other clone's records in it. So
+``sync`` stages the shared files one by one (never ``.kitamono/`` nor the ``*.tmp`` files of an
+interrupted write, both also in the clone's own ``.git/info/exclude``), refuses while any case
+file would be merged by something other than the driver (its effective ``merge`` attribute),
+and finishes a merge that git left unfinished with kitamono's own merge of git's three
+versions instead of committing this clone's version as it stands.
 """
 
 from __future__ import annotations
@@ -92,10 +99,21 @@ def _git_ok(root: Path, *args: str, input: str | None = None) -> str:
     return result.stdout
 
 
+#: What git adds after its reason when a remote cannot be read: advice, not the reason.
+_GIT_BOILERPLATE = (
+    "fatal: Could not read from remote repository.", "Please make sure you have the correct access rights",
+    "and the repository exists.",
+)  # fmt: skip
+
+
 def _last_line(result: subprocess.CompletedProcess[str]) -> str:
+    """git's own reason for a failure, in one line: its last words but hints and boilerplate."""
     lines = [line.strip() for line in (result.stderr + "\n" + result.stdout).splitlines() if line.strip()]
-    hints = [line for line in lines if not line.startswith("hint:")]
-    return (hints or lines or ["?"])[-1]
+    said = [line for line in lines if not line.startswith("hint:") and line not in _GIT_BOILERPLATE]
+    line = (said or lines or ["?"])[-1]
+    for prefix in ("fatal: ", "error: "):
+        line = line.removeprefix(prefix)
+    return line
 
 
 def is_work_tree(root: Path) -> bool:
@@ -159,62 +177,228 @@ def ensure_attributes(root: Path) -> bool:
 
 
 def driver_problems(repo) -> list:
-    """Warnings for ``check``: this clone cannot merge case files with kitamono's driver."""
+    """Warnings for ``check`` (and what stops ``sync``): this clone cannot share cases safely.
+
+    The driver is not registered or its program cannot run; some case file would be merged by
+    something other than the driver (the effective ``merge`` attribute of every case file, from
+    ``.gitattributes``, ``.git/info/attributes`` or the user's git settings); git tracks files
+    that belong to this clone only.
+    """
     from kitamono.checks import Problem
 
     root = repo.root
     if not is_work_tree(root):
         return []
     problems = []
+    driver = _driver_problem(root)
+    if driver:
+        problems.append(Problem("", driver, level="warning"))
+    attributes = _attribute_problem(root)
+    if attributes:
+        problems.append(Problem(ATTRIBUTES_FILE, attributes, level="warning"))
+    private = _private_tracked_problem(root)
+    if private:
+        problems.append(Problem("", private, level="warning"))
+    return problems
+
+
+def _driver_problem(root: Path) -> str | None:
     configured = run_git(root, "config", "--get", f"merge.{DRIVER}.driver").stdout.strip()
     if not configured:
-        problems.append(Problem("", t("git.driver_missing"), level="warning"))
-    else:
-        try:
-            program = shlex.split(configured)[0]
-        except (ValueError, IndexError):
-            program = ""
-        if not program or (os.sep in program and not Path(program).exists()):
-            problems.append(Problem("", t("git.driver_broken", program=program), level="warning"))
-    probe = f"{CASES_DIR}/2000/x-2000-0001.yaml"
-    attribute = run_git(root, "check-attr", "merge", "--", probe).stdout.strip()
-    if not attribute.endswith(f": {DRIVER}"):
-        problems.append(Problem(ATTRIBUTES_FILE, t("git.attributes_missing", rule=ATTRIBUTES_RULE), level="warning"))
-    return problems
+        return t("git.driver_missing")
+    try:
+        program = shlex.split(configured)[0]
+    except (ValueError, IndexError):
+        program = ""
+    if not program:
+        return t("git.driver_broken", program=program)
+    if os.sep not in program:
+        return None  # found on git's PATH when git runs it
+    try:
+        usable = Path(program).is_file() and os.access(program, os.X_OK)
+    except OSError:  # a folder on the way that this user may not read, a name too long, …
+        return t("git.driver_unchecked", program=program)
+    return None if usable else t("git.driver_broken", program=program)
+
+
+def _attribute_problem(root: Path) -> str | None:
+    """Which case files git would merge without kitamono's driver (all of them are asked)."""
+    probe = f"{CASES_DIR}/2000/x-2000-0001.yaml"  # stands for the case files still to come
+    listed = _listed(root, "ls-files", "--cached", "--others", "--exclude-standard", "--", CASES_DIR)
+    paths = sorted({path for path in listed if _case_id(path) and not _is_private(path)})
+    out = _git_ok(root, "check-attr", "-z", "--stdin", "merge", input="".join(f"{p}\0" for p in [probe, *paths]))
+    fields = out.split("\0")
+    merge = {fields[i]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
+    if merge.get(probe) != DRIVER and not _has_attributes_rule(root):
+        return t("git.attributes_missing", rule=ATTRIBUTES_RULE)
+    others = [path for path in paths if merge.get(path) != DRIVER]
+    if not others and merge.get(probe) != DRIVER:
+        others = [f"{CASES_DIR}/**/*.yaml"]
+    if not others:
+        return None
+    return t("git.attributes_other", n=len(others), paths=_shown(others), rule=ATTRIBUTES_RULE)
+
+
+def _has_attributes_rule(root: Path) -> bool:
+    path = root / ATTRIBUTES_FILE
+    text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    return ATTRIBUTES_RULE in (line.strip() for line in text.splitlines())
+
+
+def _listed(root: Path, *args: str) -> list[str]:
+    """The paths a git listing command prints with ``-z`` (relative to ``root``)."""
+    return [path for path in _git_ok(root, *args[:1], "-z", *args[1:]).split("\0") if path]
+
+
+# --- this clone's own files: never shared -------------------------------------------------------------
+
+#: Lines this clone's own ignore rules (``.git/info/exclude``) hold: its settings and index, and the
+#: temporary files an interrupted write leaves (full case texts, contact details included).
+EXCLUDE_RULES = (f"{LOCAL_DIR}/", "*.tmp")
+
+
+def _is_private(path: str) -> bool:
+    """A file of this clone only (in ``.kitamono/``) or a half-written temporary file."""
+    parts = path.split("/")
+    return LOCAL_DIR in parts or parts[-1].endswith(".tmp")
+
+
+def ensure_excludes(root: Path) -> bool:
+    """Add the missing EXCLUDE_RULES to this clone's ``.git/info/exclude``; True when changed.
+
+    The tracked ``.gitignore`` says the same, but any clone can change that file for everyone.
+    """
+    from kitamono.store import atomic_write
+
+    path = root / _git_ok(root, "rev-parse", "--git-path", "info/exclude").strip()
+    text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [rule for rule in EXCLUDE_RULES if rule not in present]
+    if not missing:
+        return False
+    if text and not text.endswith("\n"):
+        text += "\n"
+    atomic_write(path, text + "".join(f"{rule}\n" for rule in missing))
+    return True
+
+
+def _private_tracked_problem(root: Path) -> str | None:
+    tracked = [path for path in _listed(root, "ls-files") if _is_private(path)]
+    if not tracked:
+        return None
+    targets = sorted({LOCAL_DIR if path.split("/")[0] == LOCAL_DIR else path for path in tracked})
+    command = "git rm --cached -r " + " ".join(shlex.quote(target) for target in targets)
+    return t("git.private_tracked", paths=_shown(tracked), command=command)
+
+
+def _shown(paths: list[str], limit: int = 5) -> str:
+    return ", ".join(paths[:limit]) + (", …" if len(paths) > limit else "")
 
 
 @dataclass(frozen=True)
 class DriverOutcome:
     clean: bool
     messages: list[str]
+    text: str = ""  # the merged file
+    by_fields: bool = True  # False: git's line merge (a side is not a readable case)
 
 
 def run_merge_driver(base: Path, ours: Path, theirs: Path, name: str) -> DriverOutcome:
     """What git's ``merge=kitamono`` runs: merge into ``ours``; not clean → git marks a conflict.
 
-    When a side is not a readable case (a broken hand edit), falls back to git's line merge, so
+    git hands the three versions over as temporary files at the top of the work tree, and
+    ``name`` is the case file's path there; kitamono remembers that it merged these three, so
+    that ``sync`` can tell its own merge from a file that git left as this clone's version.
+    """
+    from kitamono.store import atomic_write
+
+    texts = [path.read_text(encoding="utf-8") if path.is_file() else "" for path in (base, ours, theirs)]
+    outcome = merge_versions(*texts, case_name=Path(name).stem if name else ours.name)
+    atomic_write(ours, outcome.text)
+    top = ours.absolute().parent
+    if name and (top / name).exists():  # run by git for this work tree (not by hand on loose files)
+        _remember_merge(top, texts)
+    return outcome
+
+
+def merge_versions(base: str, ours: str, theirs: str, case_name: str) -> DriverOutcome:
+    """Three versions of a case file merged by kitamono's rules (``merge.py``).
+
+    When a side is not a readable case (a broken hand edit), git's line merge instead, so that
     the conflict markers show both versions and ``check`` names the file.
     """
     from kitamono.merge import MergeError, merge_case_texts
-    from kitamono.store import atomic_write
 
-    case_name = Path(name).stem if name else ours.name
-    texts = [p.read_text(encoding="utf-8") if p.is_file() else "" for p in (base, ours, theirs)]
     try:
-        result = merge_case_texts(*texts)
+        result = merge_case_texts(base, ours, theirs)
     except MergeError as error:
-        merged = subprocess.run(
-            ["git", "merge-file", "-L", t("git.label_ours"), "-L", t("git.label_base"),
-             "-L", t("git.label_theirs"), str(ours), str(base), str(theirs)],
-            capture_output=True, env=_environment(), check=False,
-        )  # fmt: skip
-        messages = [t("git.driver_unreadable", id=case_name, problem=error)]
-        return DriverOutcome(merged.returncode == 0, messages)
-    atomic_write(ours, result.text)
+        text, clean = _line_merge(base, ours, theirs)
+        return DriverOutcome(clean, [t("git.driver_unreadable", id=case_name, problem=error)], text, by_fields=False)
     messages = [
         t("git.driver_conflict", id=case_name, field=c.field, ours=c.ours, theirs=c.theirs) for c in result.conflicts
     ]
-    return DriverOutcome(result.clean, messages)
+    return DriverOutcome(result.clean, messages, result.text)
+
+
+def _line_merge(base: str, ours: str, theirs: str) -> tuple[str, bool]:
+    """``git merge-file``: the merged text, with conflict markers where the sides differ."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kitamono-merge-") as folder:
+        paths = []
+        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_text(text, encoding="utf-8", newline="\n")
+            paths.append(str(path))
+        merged = subprocess.run(
+            ["git", "merge-file", "-p", "-L", t("git.label_ours"), "-L", t("git.label_base"),
+             "-L", t("git.label_theirs"), *paths],
+            capture_output=True, env=_environment(), check=False,
+        )  # fmt: skip
+    if not 0 <= merged.returncode <= 127:  # git could not merge at all: this clone's text, unmerged
+        return ours, False
+    return merged.stdout.decode("utf-8", errors="replace"), merged.returncode == 0
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+# --- what kitamono merged: remembered for the merge in progress ----------------------------------------
+
+#: In the git folder (never in the work tree): one line per three versions kitamono merged.
+MERGED_RECORD = "kitamono-merged"
+
+
+def _merge_key(texts: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()
+
+
+def _remember_merge(root: Path, texts: list[str]) -> None:
+    found = run_git(root, "rev-parse", "--absolute-git-dir")
+    if found.returncode != 0:
+        return
+    try:
+        with (Path(found.stdout.strip()) / MERGED_RECORD).open("a", encoding="utf-8") as handle:
+            handle.write(_merge_key(texts) + "\n")
+    except OSError:
+        pass  # sync merges the file again from git's three versions: nothing is lost
+
+
+def _remembered_merges(root: Path) -> set[str]:
+    try:
+        return set((_git_dir(root) / MERGED_RECORD).read_text(encoding="utf-8").split())
+    except OSError:
+        return set()
+
+
+def _forget_merges(root: Path) -> None:
+    (_git_dir(root) / MERGED_RECORD).unlink(missing_ok=True)
 
 
 # --- committing -------------------------------------------------------------------------------------
@@ -310,11 +494,30 @@ def auto_commit(repo, argv: list[str], case_ids: list[str]) -> list[str]:
 
 
 def _shared_paths(repo) -> list[str]:
-    """What sync commits: the cases and the files every clone shares (not this clone's own)."""
-    candidates = [CASES_DIR, SETTINGS_FILE, ATTRIBUTES_FILE, ".gitignore"]
-    if repo.settings.data_dir:
-        candidates.append(repo.settings.data_dir)
-    return [p for p in candidates if (repo.root / p).exists() and not p.startswith(LOCAL_DIR)]
+    """Where sync looks for this clone's changes: the cases and the files every clone shares."""
+    paths = [CASES_DIR, SETTINGS_FILE, ATTRIBUTES_FILE, ".gitignore"]
+    data_dir = repo.data_dir  # inside the repository, outside .kitamono/ (checked as it is read)
+    if data_dir is not None:
+        paths.append(data_dir.relative_to(repo.root.resolve()).as_posix())
+    return paths
+
+
+def _changed_shared_files(repo) -> list[str]:
+    """This clone's changed, new and deleted shared files, one by one.
+
+    Never a file of this clone only (``.kitamono/``) nor a temporary file an interrupted write
+    left, whatever the ignore rules say; never a file git has not merged yet.
+    """
+    root = repo.root
+    prefix = run_git(root, "rev-parse", "--show-prefix").stdout.strip()
+    listing = _git_ok(root, "--literal-pathspecs", "status", "--porcelain", "-z", "-uall", "--no-renames", "--",
+                      *_shared_paths(repo))  # fmt: skip
+    files = []
+    for entry in listing.split("\0"):
+        code, path = entry[:2], entry[3:].removeprefix(prefix)  # porcelain paths start at the top
+        if path and "U" not in code and code not in ("AA", "DD") and not _is_private(path):
+            files.append(path)
+    return files
 
 
 @dataclass(frozen=True)
@@ -362,10 +565,12 @@ def sync_commit_message(changes: list[Change], institution: str, merging: bool) 
 def _commit_local(repo, institution: str, merging: bool) -> list[Change]:
     """Stage and commit this clone's changes (and finish a merge in progress)."""
     root = repo.root
-    paths = _shared_paths(repo)
-    if paths:
-        _git_ok(root, "add", "-A", "--", *paths)
-    _git_ok(root, "add", "-u")
+    files = _changed_shared_files(repo)
+    if merging:  # files other than cases that git could not merge, repaired since (no markers left)
+        files += [path for path in _unmerged(root) if _case_id(path) is None and not _is_private(path)]
+    if files:
+        _git_ok(root, "--literal-pathspecs", "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul",
+                input="\0".join(files))  # fmt: skip
     staged = _git_ok(root, "diff", "--cached", "--name-status", "--no-renames", "--relative")
     if not staged.strip() and not merging:
         return []
@@ -465,11 +670,85 @@ def _resolve_deleted(repo, unmerged: dict[str, set[int]]) -> tuple[list[str], di
         case_id = _case_id(path)
         one_sided = 2 not in stages or 3 not in stages
         if case_id is not None and one_sided and 1 in stages and (repo.root / path).is_file():
-            _git_ok(repo.root, "add", "--", path)
+            _git_ok(repo.root, "--literal-pathspecs", "add", "--", path)
             warnings.append(t("git.kept_deleted", id=case_id))
         else:
             left[path] = stages
     return warnings, left
+
+
+def _settle_unmerged(repo) -> tuple[list[str], list[Trouble]]:
+    """Finish, with kitamono's own merge, the case files that a stopped merge left unmerged.
+
+    git leaves a case file unmerged when the driver recorded conflicts in it, but also when the
+    file never reached the driver (a rule that switched it off, a driver that could not run):
+    then the file holds this clone's version alone, and committing it would drop the other
+    clone's records. So each unmerged case is merged here from git's three versions (common
+    base ``:1:``, this clone's ``:2:``, the other clone's ``:3:``), unless kitamono merged those
+    three already; what was recorded in the file meanwhile is kept as well. A case that is then
+    readable and free of conflicts is marked merged (``git add``); the others are troubles.
+    Returns warnings and troubles (files that still stop the merge).
+    """
+    from kitamono.store import atomic_write
+
+    root = repo.root
+    warnings, left = _resolve_deleted(repo, _unmerged(root))
+    troubles = _other_troubles(repo, left)
+    both = sorted(path for path, stages in left.items() if _case_id(path) and {2, 3} <= stages)
+    versions = _read_blobs(root, [f":{n}:./{path}" for path in both for n in (1, 2, 3)], keyed=False)
+    remembered = _remembered_merges(root)
+    settled = []
+    for number, path in enumerate(both):
+        texts = [text or "" for text in versions[3 * number: 3 * number + 3]]
+        case_id, full = _case_id(path), root / path
+        if _merge_key(texts) not in remembered:
+            current = _read_text(full) if full.is_file() else None
+            text = _finish_merge(texts, current, case_id)
+            if text is None:
+                troubles.append(Trouble(path, case_id, "unmerged", problem=t("git.file_unmerged", path=path)))
+                continue
+            if text != current:
+                atomic_write(full, text)
+            _remember_merge(root, texts)
+        found = case_troubles(repo, [full])
+        if found and 1 not in left[path]:
+            # Added on both sides with different content: one id minted twice (two clones of one
+            # institution), not one case changed twice. Field conflicts would only confuse.
+            found = [Trouble(path, case_id, "minted_twice", problem=t("git.id_minted_twice", id=case_id))]
+        troubles += found
+        if not found:
+            settled.append(path)
+    for path in sorted(left):
+        if _case_id(path) and path not in both:  # deleted on one side, and gone from the folder
+            troubles.append(Trouble(path, _case_id(path), "unmerged", problem=t("git.file_unmerged", path=path)))
+    if settled:
+        _git_ok(root, "--literal-pathspecs", "add", "--", *settled)
+    return warnings, troubles
+
+
+def _finish_merge(texts: list[str], current: str | None, case_id: str) -> str | None:
+    """The text of a case file that git left unmerged, merged by kitamono's rules.
+
+    ``current`` is the file as it is now: this clone's version as git left it, git's line
+    merge, or either with a change made since (an event recorded while the merge waited, a
+    person's repair). A change made since is merged in too; None when that cannot be done.
+    """
+    from kitamono.merge import MergeError, merge_cases, parse_case
+
+    ours = texts[1]
+    merged = merge_versions(*texts, case_name=case_id)
+    if current is None or current in (ours, merged.text):
+        return merged.text
+    if not merged.by_fields:
+        return current  # a side is no readable case: git's line merge, or a person's repair of it
+    try:
+        changed = parse_case(current, "current")
+    except MergeError:
+        return merged.text  # git's conflict markers (or a broken edit): kitamono's merge instead
+    try:
+        return merge_cases(parse_case(ours, "ours"), changed, parse_case(merged.text, "merged")).text
+    except MergeError:
+        return None
 
 
 def _remote(root: Path) -> tuple[str, str, bool] | None:
@@ -493,22 +772,32 @@ def sync(repo, check: Callable[[Any], list]) -> SyncResult:
     """Commit, fetch and merge, check, push. Stops (outcome ≠ done) at the first step that fails.
 
     ``check(repo)`` returns the problems of a repository (``checks.check_repository``); any
-    error among them stops the push. The local commit is kept whatever happens later.
+    error among them stops the push. The local commit is kept whatever happens later. The
+    repository's write lock is held while case files are merged and committed, not while
+    the network is used.
     """
-    from kitamono.store import open_repository
+    from kitamono.store import open_repository, write_lock
 
     root = repo.root
     institution = _ready_to_sync(repo)
     result = SyncResult(institution)
-    merging = merge_in_progress(root)
 
-    # 1. Commit this clone's work; nothing unreadable or conflicted goes into a commit.
-    troubles = case_troubles(repo) + (_other_troubles(repo, _unmerged(root)) if merging else [])
-    if troubles:
-        result.outcome, result.troubles = "conflicted", troubles
-        return result
-    before_merge = _head(root) if merging else None
-    result.committed = _commit_local(repo, institution, merging)
+    # 1. Commit this clone's work; nothing unreadable, conflicted or unmerged goes into a commit.
+    with write_lock(repo):
+        merging = merge_in_progress(root)
+        troubles: list[Trouble] = []
+        if merging:  # a merge that stopped earlier: its case files are merged by kitamono first
+            warnings, troubles = _settle_unmerged(repo)
+            result.warnings += warnings
+        named = {trouble.path for trouble in troubles}
+        troubles += [trouble for trouble in case_troubles(repo) if trouble.path not in named]
+        if troubles:
+            result.outcome, result.troubles = "conflicted", troubles
+            return result
+        before_merge = _head(root) if merging else None
+        result.committed = _commit_local(repo, institution, merging)
+        if merging:
+            _forget_merges(root)
 
     # 2. Fetch and merge what the other clones pushed.
     target = _remote(root)
@@ -521,11 +810,14 @@ def sync(repo, check: Callable[[Any], list]) -> SyncResult:
     if fetched.returncode != 0:
         result.outcome, result.reason = "unreachable", _last_line(fetched)
         return result
-    before = before_merge or _head(root)
-    if not _merge_remote(repo, f"refs/remotes/{remote}/{branch}", institution, result):
-        return result
-    after = _head(root)
-    result.arrived = _arrivals(root, before, after)
+    remote_ref = f"refs/remotes/{remote}/{branch}"
+    _refuse_private_files(root, remote, remote_ref)
+    with write_lock(repo):
+        before = before_merge or _head(root)
+        if not _merge_remote(repo, remote_ref, institution, result):
+            return result
+        after = _head(root)
+        result.arrived = _arrivals(root, before, after)
 
     # 3. Check what we now hold; push only a repository that passes.
     found = check(open_repository(root))
@@ -540,7 +832,8 @@ def sync(repo, check: Callable[[Any], list]) -> SyncResult:
 
 
 def _ready_to_sync(repo) -> str:
-    """This clone's institution, once git, its identity and the merge driver are all in place."""
+    """This clone's institution, once git, its identity, the merge driver, the merge rules of
+    every case file and the repository's settings are all fit to share cases."""
     root = repo.root
     if not git_available():
         raise GitError(t("git.not_installed"))
@@ -551,9 +844,28 @@ def _ready_to_sync(repo) -> str:
     problem = identity_problem(root)
     if problem:
         raise GitError(problem)
-    for driver_problem in driver_problems(repo):  # without the driver, case files merge line by line
-        raise GitError(driver_problem.message)
+    repo.data_dir  # noqa: B018 - a data_dir outside the repository stops here, before anything is staged
+    # Without the driver, case files merge line by line; this clone's own files must not be shared.
+    for problem in (_driver_problem(root), _attribute_problem(root), _private_tracked_problem(root)):
+        if problem:
+            raise GitError(problem)
+    ensure_excludes(root)
     return repo.local.institution
+
+
+def _refuse_private_files(root: Path, remote: str, remote_ref: str) -> None:
+    """Stop before merging a remote that holds ``.kitamono/`` files: git would write them over
+    this clone's own settings (its institution) without a word, as they are ignored here."""
+    if run_git(root, "rev-parse", "--verify", "-q", remote_ref).returncode != 0:
+        return
+    base = run_git(root, "merge-base", "HEAD", remote_ref).stdout.strip()
+    if base:  # what the merge would bring: the remote's changes since the common ancestor
+        listed = _listed(root, "diff", "--name-only", "--no-renames", "--relative", base, remote_ref, "--", LOCAL_DIR)
+    else:
+        listed = _listed(root, "ls-tree", "-r", "--name-only", remote_ref)
+    held = [path for path in listed if LOCAL_DIR in path.split("/")]
+    if held:
+        raise GitError(t("git.remote_private", remote=remote, paths=_shown(held)))
 
 
 def _merge_remote(repo, remote_ref: str, institution: str, result: SyncResult) -> bool:
@@ -561,30 +873,24 @@ def _merge_remote(repo, remote_ref: str, institution: str, result: SyncResult) -
     root = repo.root
     if run_git(root, "rev-parse", "--verify", "-q", remote_ref).returncode != 0:
         return True  # an empty remote: nothing to merge yet
+    _forget_merges(root)
     message = t("git.merge_subject", institution=institution) + _trailer(institution)
     merged = run_git(root, "merge", "--no-edit", "-m", message, remote_ref)
-    if merged.returncode == 0:
-        return True
-    if not merge_in_progress(root):
-        raise GitError(t("git.merge_failed", reason=_last_line(merged)))
-    warnings, left = _resolve_deleted(repo, _unmerged(root))
-    result.warnings += warnings
-    if left:
-        # Added on both sides with different content: one id minted twice (two clones of one
-        # institution), not one case changed twice. Field conflicts would only confuse.
-        twice = {p for p, stages in left.items() if _case_id(p) and 1 not in stages}
-        troubles = [Trouble(p, _case_id(p), "minted_twice", problem=t("git.id_minted_twice", id=_case_id(p)))
-                    for p in sorted(twice)]  # fmt: skip
-        case_paths = [root / p for p in left if _case_id(p) and p not in twice and (root / p).is_file()]
-        troubles += case_troubles(repo, case_paths) + _other_troubles(repo, left)
-        for path in left:
-            if _case_id(path) and not any(trouble.path == path for trouble in troubles):
-                troubles.append(Trouble(path, _case_id(path), "unmerged", problem=t("git.file_unmerged", path=path)))
-        result.outcome, result.troubles = "conflicted", troubles
-        return False
-    concluded = run_git(root, "commit", "-q", "--no-edit")
-    if concluded.returncode != 0:
-        raise GitError(t("git.commit_failed", reason=_last_line(concluded)))
+    if merged.returncode != 0:
+        if not merge_in_progress(root):
+            raise GitError(t("git.merge_failed", reason=_last_line(merged)))
+        warnings, troubles = _settle_unmerged(repo)
+        result.warnings += warnings
+        named = {trouble.path for trouble in troubles}
+        troubles += [Trouble(path, None, "unmerged", problem=t("git.file_unmerged", path=path))
+                     for path in sorted(_unmerged(root)) if path not in named]  # fmt: skip
+        if troubles:
+            result.outcome, result.troubles = "conflicted", troubles
+            return False
+        concluded = run_git(root, "commit", "-q", "--no-edit")
+        if concluded.returncode != 0:
+            raise GitError(t("git.commit_failed", reason=_last_line(concluded)))
+    _forget_merges(root)
     return True
 
 

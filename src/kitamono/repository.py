@@ -3,7 +3,9 @@
 ``init PATH`` writes the shared ``kitamono.yaml``, ``cases/``, a ``.gitignore`` that keeps
 ``.kitamono/`` (this clone's own settings and index) out of git and a ``.gitattributes`` that
 sends case files to kitamono's merge driver; it runs ``git init`` where git is installed and
-PATH is not yet inside a repository, and registers the driver in ``.git/config``.
+PATH is not yet inside a repository, and registers the driver in ``.git/config``. Every run
+adds ``.kitamono/`` and ``*.tmp`` (what an interrupted write leaves) to the clone's own ignore
+rules in ``.git/info/exclude``, which no other clone can change.
 
 In an existing repository (a fresh clone), ``init --institution ID`` sets this clone's
 institution and registers the merge driver, touching no shared file; ``init --git-config``
@@ -24,6 +26,7 @@ from kitamono.store import (
     LOCAL_DIR,
     SETTINGS_FILE,
     LocalSettings,
+    Repository,
     atomic_write,
     read_local,
     write_local,
@@ -56,7 +59,7 @@ def _inside_git(path: Path) -> bool:
 
 def init_repository(path: Path, institution: str | None, git_config: bool = False) -> InitResult:
     """Create the repository at ``path`` (or set up this clone of an existing one)."""
-    from kitamono.gitsync import ensure_attributes, register_driver
+    from kitamono.gitsync import ensure_attributes, ensure_excludes, is_work_tree, register_driver
 
     from kitamono.reference import load_reference
 
@@ -66,12 +69,7 @@ def init_repository(path: Path, institution: str | None, git_config: bool = Fals
     existing = (root / SETTINGS_FILE).is_file()
     result = InitResult(root, created=not existing)
     if institution is not None:
-        from kitamono.store import read_settings
-
-        data_dir = None
-        if existing:
-            settings = read_settings(root)
-            data_dir = (root / settings.data_dir).resolve() if settings.data_dir else None
+        data_dir = Repository(root).data_dir if existing else None
         institution = load_reference(data_dir).institution(institution).id
     if existing:
         if institution is None and not git_config:
@@ -100,6 +98,8 @@ def init_repository(path: Path, institution: str | None, git_config: bool = Fals
         local = read_local(root)
         write_local(root, local._replace(institution=institution))
         result.messages.append(t("init.institution_set", institution=institution))
+    if is_work_tree(root):
+        ensure_excludes(root)  # this clone's own files stay out of git, whatever .gitignore says
     return result
 
 

@@ -78,9 +78,24 @@ class Repository:
 
     @property
     def data_dir(self) -> Path | None:
-        if not self.settings.data_dir:
+        """The repository's own reference data folder (``data_dir`` in ``kitamono.yaml``).
+
+        A folder inside the repository, links followed, and never ``.kitamono/`` (this clone's
+        own files, which ``sync`` would then share) nor ``.git``: ``kitamono.yaml`` comes from
+        the other clones, so anything else is refused.
+        """
+        value = self.settings.data_dir
+        if not value:
             return None
-        return (self.root / self.settings.data_dir).resolve()
+        root = self.root.resolve()
+        try:
+            folder = (root / value).resolve()
+        except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of links
+            folder = None
+        inside = folder.relative_to(root).parts if folder is not None and folder.is_relative_to(root) else ()
+        if not inside or inside[0] in (LOCAL_DIR, ".git"):
+            raise DataError(f"{self.root / SETTINGS_FILE}: data_dir: {t('store.data_dir_outside', value=value)}")
+        return folder
 
     # --- case files ----------------------------------------------------------------------------
 

@@ -660,4 +660,10 @@ MESSAGES: dict[str, str] = {
     "index.unreadable": "The index {path} cannot be read; rebuilding it from the case files",
     "index.damaged": "The index {path} was damaged and has been rebuilt from the case files",
     "index.other_version": "The index {path} was written by another version of kitamono and has been rebuilt",
+    # --- git ---
+    "git.driver_unchecked": "The merge driver's program {program} registered in git cannot be checked. Register it again with kitamono init --git-config",
+    "git.attributes_other": "{n} case file(s) would be merged by something other than kitamono: {paths}. Not syncing, as the other copies' records could be lost. Remove the lines that set merge for these files from .gitattributes (or .git/info/attributes) so that only {rule} applies to case files, then run kitamono sync again",
+    "git.private_tracked": "Files that belong to this copy only (settings in .kitamono/, temporary files of an unfinished write) are tracked by git ({paths}). Stopped so that they do not reach the other copies. Run {command} to untrack them (the files stay), then run kitamono sync again",
+    "git.remote_private": "The shared remote {remote} holds committed .kitamono/ files ({paths}). Taking them in would overwrite this copy's settings, so the sync stopped before taking anything in. Ask whoever committed them to run git rm --cached -r .kitamono and kitamono sync, then run kitamono sync again",
+    "store.data_dir_outside": "\"{value}\" must be a folder inside this repository (not .kitamono or .git)",
 }

@@ -660,4 +660,10 @@ MESSAGES: dict[str, str] = {
     "index.unreadable": "索引 {path} を読めないため、案件ファイルから作り直します",
     "index.damaged": "索引 {path} が壊れていたため、案件ファイルから作り直しました",
     "index.other_version": "索引 {path} は別の版の kitamono が書いたものなので、作り直しました",
+    # --- git ---
+    "git.driver_unchecked": "git に登録されたマージドライバのプログラム {program} を確認できません。kitamono init --git-config で登録し直してください",
+    "git.attributes_other": "kitamono 以外の方法でマージされる設定の案件ファイルが {n}件あります: {paths}。他の複製の記録が失われるおそれがあるため、同期しません。.gitattributes(または .git/info/attributes)からこれらのファイルの merge を指定している行を消し、案件ファイルには {rule} だけが効くようにしてから、もう一度 kitamono sync を実行してください",
+    "git.private_tracked": "この複製だけのファイル(.kitamono/ の設定や、書き込み途中の一時ファイル)が git に登録されています({paths})。他の複製に渡らないよう同期を止めました。{command} を実行して登録を外し(ファイルは消えません)、もう一度 kitamono sync を実行してください",
+    "git.remote_private": "共有リモート {remote} に .kitamono/ のファイルがコミットされています({paths})。取り込むとこの複製の設定が上書きされるため、同期を止めました(何も取り込んでいません)。コミットした複製で git rm --cached -r .kitamono を実行して kitamono sync してもらってから、もう一度 kitamono sync を実行してください",
+    "store.data_dir_outside": "「{value}」はこのリポジトリの中のフォルダ(.kitamono と .git を除く)にしてください",
 }
