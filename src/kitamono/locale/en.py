@@ -660,4 +660,12 @@ MESSAGES: dict[str, str] = {
     "index.unreadable": "The index {path} cannot be read; rebuilding it from the case files",
     "index.damaged": "The index {path} was damaged and has been rebuilt from the case files",
     "index.other_version": "The index {path} was written by another version of kitamono and has been rebuilt",
+    # --- store ---
+    "store.bad_id": "'{id}' is not a case id. A case id looks like hro-2024-0001: lower-case ASCII letters, digits and '-' only (no * or /)",
+    "store.symlink": "is a symbolic link. kitamono does not read or write through links (one can point outside the repository); replace it with a real file or folder",
+    "store.changed_meanwhile": "case {id} was changed by another command (an event or a sync) while you were editing it. Run kitamono case edit {id} to edit the latest version",
+    "store.read_only": "The case file {path} is read-only, so nothing was changed. Make it writable (e.g. chmod u+w {path}) and run the command again",
+    "store.ambiguous_ids": "Stopped: some case files share an id, or a case's id does not match its file name, so cases cannot be counted correctly: {files}. Run kitamono check and fix them",
+    "index.not_saved": "{path} cannot be written, so every case file was read without the index (same result, only slower)",
+    "check.interrupted_write": "temporary file left by an interrupted write (the next command that records removes it; deleting it now is safe)",
 }
