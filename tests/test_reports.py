@@ -519,7 +519,7 @@ def _write_repository(root: Path, specs) -> None:
             company=Company(name=f"株式会社生成{n}", municipality="札幌市"), title="生成した案件", field=field,
             events=made,
         )  # fmt: skip
-        store.save_case(repo, case)
+        store.add_case(repo, case)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -2,7 +2,9 @@
 
 Each function is one command's core call: it loads what it needs through ``store``, applies the
 rules of ``cases``, and writes through ``store``; it never prints. Every check runs before any
-write, so a refused command leaves every file as it was.
+write, so a refused command leaves every file as it was. A change to a case is made on the file
+as it is when the change is written (``store.update_case``), never on a copy read earlier, so
+two people recording on one case at once both keep their events.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pydantic import ValidationError
 
 from kitamono import store
 from kitamono.cases import add_event, plan_fit, suggest_field
-from kitamono.errors import CaseRuleError, DataError, InputError
+from kitamono.errors import CaseRuleError, DataError, InputError, KitamonoError
 from kitamono.i18n import t
 from kitamono.models import Case, Company, Contact, Event
 from kitamono.reference import Reference, validation_message
@@ -131,34 +133,65 @@ def load_case(repo: store.Repository, case_id: str) -> Case:
 
 def record_event(repo: store.Repository, case_id: str, event: Event, ref: Reference, today: date) -> Case:
     """Append ``event`` to a case if the rules allow it, and save the case."""
-    case = load_case(repo, case_id)
-    if event.date > today:
-        raise CaseRuleError(t("rule.future", where=t("word.event"), date=event.date))
-    if event.date < case.received_on:
-        raise CaseRuleError(t("rule.before_received", where=t("word.event"), date=event.date, received=case.received_on))
-    updated = add_event(case, event, ref, today)
-    store.save_case(repo, updated)
-    return updated
+    return record_events(repo, case_id, [event], ref, today)
+
+
+def record_events(repo: store.Repository, case_id: str, events: list[Event], ref: Reference, today: date) -> Case:
+    """Append ``events`` to a case, all or none, each checked against the rules on the case as
+    it is in its file at that moment (with whatever another writer recorded meanwhile)."""
+
+    def append(case: Case) -> Case:
+        for event in events:
+            if event.date > today:
+                raise CaseRuleError(t("rule.future", where=t("word.event"), date=event.date))
+            if event.date < case.received_on:
+                raise CaseRuleError(t("rule.before_received", where=t("word.event"), date=event.date,
+                                      received=case.received_on))  # fmt: skip
+            case = add_event(case, event, ref, today)
+        return case
+
+    return store.update_case(repo, case_id, append)
 
 
 def load_all(repo: store.Repository):  # -> index.Loaded
     """Every readable case as the full model (contacts included), read from the files.
 
-    For a full copy (export) or a merge; reports and listings use ``load_records``.
+    For a full copy (export) or a merge; reports and listings use ``load_records``. Refuses
+    (DataError) when ids are ambiguous, as ``load_records`` does.
     """
     from kitamono.index import load_full
 
-    return load_full(repo)
+    return _unambiguous(load_full(repo))
 
 
 def load_records(repo: store.Repository):  # -> index.Loaded
     """Every readable case as an ``index.CaseRecord``, a line per unreadable file, index notes.
 
     Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
+    Refuses (DataError naming the files) when two files hold one id or a case's id is not its
+    file's name: a count or a report would then count a case twice, or under another id.
     """
     from kitamono.index import enabled, load_cases
 
-    return load_cases(repo, use_index=enabled())
+    return _unambiguous(load_cases(repo, use_index=enabled()))
+
+
+def load_checked(repo: store.Repository, reread: bool = True):  # -> index.Loaded
+    """What checks read: every case, ambiguous ids included (to be reported, not refused).
+
+    ``reread`` (``kitamono check``) parses every file again, so that a file changed behind the
+    index's back (same size, same time) is read as it is; the index is written anew.
+    """
+    from kitamono.index import enabled, load_cases
+
+    return load_cases(repo, use_index=enabled(), reread=reread)
+
+
+def _unambiguous(loaded):  # noqa: ANN001, ANN202 - index.Loaded
+    clashes = loaded.clashes()
+    if clashes:
+        raise DataError(t("store.ambiguous_ids", files="、".join(clashes)))
+    return loaded
 
 
 def with_contacts(repo: store.Repository, records: list) -> list[Case]:
@@ -183,17 +216,23 @@ def validate_text(path: Path, text: str, ref: Reference, today: date, expected_i
     return case
 
 
-def save_edited(repo: store.Repository, case_id: str, text: str, ref: Reference, today: date) -> tuple[Case | None, Path | None]:
-    """Validate an edited case text: save it, or keep it aside and raise with where it is."""
+def text_to_edit(repo: store.Repository, case_id: str) -> str:
+    """The text of a case file as it is now, to open in an editor (even if it does not parse)."""
+    return store.read_case_text(repo.find_case_file(case_id))
+
+
+def save_edited(repo: store.Repository, case_id: str, original: str, text: str, ref: Reference,
+                today: date) -> tuple[Case | None, Path | None]:  # fmt: skip
+    """Validate a case text edited from ``original``: save it, or keep it aside and raise with
+    where it is. The editor ran without any lock, so if the file no longer holds ``original``
+    (someone recorded on the case meanwhile), the edit is kept aside too, not written over it."""
     path = repo.find_case_file(case_id)
-    original = path.read_text(encoding="utf-8")
     if text == original:
         return None, None
     try:
         case = validate_text(path, text, ref, today, case_id)
-    except DataError as error:
+        return case, store.replace_edited(repo, case_id, original, case)
+    except KitamonoError as error:  # not valid, changed meanwhile, read-only: the edit is kept
         aside = repo.local_dir / "rejected" / f"{case_id}.yaml"
         store.atomic_write(aside, text)
         raise DataError(t("edit.rejected", problem=error, path=aside)) from None
-    store.save_case(repo, case)
-    return case, path

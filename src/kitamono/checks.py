@@ -71,19 +71,22 @@ def check_repository(
 ) -> list[Problem]:
     """Every case file and the repository's own data; unreadable files are problems too.
 
-    ``loaded`` is what ``casework.load_records`` returned, when the caller has it already.
+    ``loaded`` is what ``casework.load_checked`` returned, when the caller has it already
+    (``kitamono check`` parses every file again: it is what people run to be sure); without it,
+    the cases are read through the index, as other commands read them (``sync`` before a push).
     """
     try:
         ref = load_reference()
     except DataError as error:
         return [Problem("", str(error))]
     if loaded is None:
-        from kitamono.casework import load_records
+        from kitamono.casework import load_checked
 
-        loaded = load_records(repo)
+        loaded = load_checked(repo, reread=False)
     cases = loaded.cases  # first: should the index prove damaged now, it is read again
     root = f"{repo.root}{os.sep}"
     problems = [Problem("", line.removeprefix(root)) for line in loaded.problems]
+    problems.extend(Problem(path, t("check.interrupted_write"), "warning") for path in loaded.leftovers)
     seen: dict[str, list[str]] = {}
     for case, relative in zip(cases, loaded.paths):
         seen.setdefault(case.id, []).append(relative)

@@ -19,3 +19,7 @@ class RepositoryError(KitamonoError):
 
 class CaseRuleError(KitamonoError):
     """An event would break a case's life rules (e.g. support started twice)."""
+
+
+class CaseChanged(KitamonoError):
+    """A case file changed after it was read for a change (another writer got there first)."""

@@ -25,6 +25,10 @@ A few changed files are written beside the main index (``index-delta.pickle``: a
 and only the changed cases), so that a small edit does not rewrite a hundred thousand cases;
 many are written as a new main index.
 
+The head also says which files make ids ambiguous (a case whose id is not its file's name, an id
+held by two files), so that commands can refuse to count them without reading any case; and a
+symbolic link under ``cases/`` is listed as a file that cannot be read, never followed.
+
 The files are pickles of nothing but tuples, lists, dicts, strings, numbers and dates, read by
 an unpickler that admits no other class, so a tampered index cannot run code; anything else in
 it makes it "damaged". The case files stay the source of truth: a damaged index, or one written
@@ -47,12 +51,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from kitamono import __version__
 from kitamono.errors import DataError
 from kitamono.i18n import t
-from kitamono.store import RACY_NS, SafeUnpickler
+from kitamono.store import RACY_NS, SafeUnpickler, scan_cases
 
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
     from kitamono.models import Case
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 INDEX_VERSION = f"{__version__}/{INDEX_FORMAT}"
 INDEX_NAME = "index.pickle"
 DELTA_NAME = "index-delta.pickle"
@@ -237,10 +241,13 @@ class Loaded:
 
     def __init__(self, paths: list[str], problems: list[str], notes: list[str], *,
                  digests: list[tuple[int, int, int, int]], source=None, positions: list[int] | None = None,
-                 cases: list | None = None, narrow: bool = True, recover=None) -> None:  # fmt: skip
+                 cases: list | None = None, narrow: bool = True, recover=None, ids: tuple | None = None,
+                 leftovers: list[str] | None = None) -> None:  # fmt: skip
         self.paths = paths  # relative to the repository's root
         self.problems = problems
         self.notes = notes
+        self.renamed, self.duplicates = ids or ({}, [])  # see ``clashes``
+        self.leftovers = leftovers or []  # temporary files of interrupted writes (relative)
         self.digests = digests
         self.narrow = narrow
         self._source = source  # where the stored cases are read from: ``raws_at(positions)``
@@ -251,6 +258,14 @@ class Loaded:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def clashes(self) -> list[str]:
+        """The files (relative, sorted) that make ids ambiguous: a case whose id is not its
+        file's name, and every file of an id that more than one file holds. Empty as a rule."""
+        found = set(self.renamed)
+        for _, paths in self.duplicates:
+            found.update(paths)
+        return sorted(found)
 
     def _build(self, chosen: list[int]) -> list:
         """The records of the readable cases numbered ``chosen`` (a damaged index is rebuilt)."""
@@ -263,6 +278,7 @@ class Loaded:
             if self.tell is not None:
                 self.tell(note)
             self.paths, self.problems, self.digests = fresh.paths, fresh.problems, fresh.digests
+            self.renamed, self.duplicates = fresh.renamed, fresh.duplicates
             self._source, self._positions = fresh._source, fresh._positions
             raise _Retry from None
         with _NoGC():
@@ -313,30 +329,23 @@ class _Retry(Exception):
     """A damaged index was replaced while reading: choose the cases again."""
 
 
-def _stat_files(root: Path, cases_dir: Path) -> list[tuple[str, int, int]]:
-    """(path relative to the root, size, mtime_ns) of every case file, sorted by path."""
-    found: list[tuple[str, int, int]] = []
-    skip = len(str(root)) + 1
-    stack = [str(cases_dir)]
-    while stack:
-        folder = stack.pop()
-        prefix = folder[skip:] + "/"
-        try:
-            entries = os.scandir(folder)
-        except FileNotFoundError:
-            continue
-        with entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif name.endswith(".yaml"):
-                    info = entry.stat()
-                    found.append((prefix + name, info.st_size, info.st_mtime_ns))
-    found.sort()
-    return found
+def _ambiguous(files: list, errors: list, renamed: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The ids that more than one readable file holds, with those files: [(id, paths)]."""
+    holders: dict[str, list[str]] = {}
+    for (path, _, _), error in zip(files, errors):
+        if error is None:
+            holders.setdefault(renamed.get(path) or _stem(path), []).append(path)
+    return [(case_id, tuple(paths)) for case_id, paths in sorted(holders.items()) if len(paths) > 1]
+
+
+def _renamed(parsed: dict) -> dict[str, str]:
+    """The parsed files whose case's id is not their name: {path: id}."""
+    return {path: raw[0] for path, (raw, _, _) in parsed.items() if raw is not None and raw[0] != _stem(path)}
+
+
+def _stem(path: str) -> str:
+    """The id a case file's name says: ``cases/2019/hro-2019-0001.yaml`` -> ``hro-2019-0001``."""
+    return path[path.rfind("/") + 1 : -len(".yaml")]
 
 
 def _parse(job: tuple[str, str, bool]) -> tuple[str, object, tuple | None, str | None]:
@@ -385,13 +394,14 @@ class _State:
     """
 
     def __init__(self, path: Path, kind: str, built_ns: int, files: list, digests: list, errors: list,
-                 main_built_ns: int, chunks: list, handle, body_at: int) -> None:  # fmt: skip
+                 ids: tuple, main_built_ns: int, chunks: list, handle, body_at: int) -> None:  # fmt: skip
         self.path = path
         self.kind = kind  # "main" or "delta"
         self.built_ns = built_ns
         self.files = files
         self.digests = digests
         self.errors = errors
+        self.ids = ids  # (renamed {path: id}, duplicates [(id, paths)]): see ``Loaded.clashes``
         self.main_built_ns = main_built_ns  # the main index a delta builds on (its own time for a main)
         # Files modified from this time on may have changed again within the same clock tick.
         fine = os.fstat(handle.fileno()).st_mtime_ns % 1_000_000_000 != 0  # this file's own time
@@ -536,8 +546,8 @@ def _read_state(path: Path, kind: str, notes: list[str]) -> _State | None:
         head = None
     if isinstance(head, tuple) and head and head[0] != INDEX_VERSION and _looks_like_version(head[0]):
         damaged = t("index.other_version", path=path) if kind == "main" else None
-    elif isinstance(head, tuple) and len(head) == 8 and head[:2] == (INDEX_VERSION, kind):
-        _, _, built_ns, files, digests, errors, main_built_ns, chunks = head
+    elif isinstance(head, tuple) and len(head) == 9 and head[:2] == (INDEX_VERSION, kind):
+        _, _, built_ns, files, digests, errors, ids, main_built_ns, chunks = head
         chunks_ok = isinstance(chunks, list) and all(
             type(c) is tuple and len(c) == 2 and type(c[1]) is int and c[1] > 0 for c in chunks
         )
@@ -547,29 +557,38 @@ def _read_state(path: Path, kind: str, notes: list[str]) -> _State | None:
         if (
             isinstance(built_ns, int) and isinstance(main_built_ns, int) and isinstance(files, list)
             and isinstance(digests, list) and isinstance(errors, list) and len(files) == len(digests) == len(errors)
+            and _ids_ok(ids)
             and 0 < start <= size and os.pread(handle.fileno(), 1, start - 1) == pickle.STOP
             and all((type(d) is tuple and len(d) == 4) if e is None else (d is None and isinstance(e, str))
                     for d, e in zip(digests, errors))
         ):  # fmt: skip
-            return _State(path, kind, built_ns, files, digests, errors, main_built_ns, chunks, handle, start)
+            return _State(path, kind, built_ns, files, digests, errors, ids, main_built_ns, chunks, handle, start)
     handle.close()
     if damaged:
         notes.append(damaged)
     return None
 
 
+def _ids_ok(ids: object) -> bool:
+    """The head's (renamed, duplicates) has the shape ``Loaded.clashes`` relies on."""
+    if not (type(ids) is tuple and len(ids) == 2 and type(ids[0]) is dict and type(ids[1]) is list):
+        return False
+    renamed, duplicates = ids
+    return all(type(k) is str and type(v) is str for k, v in renamed.items()) and all(
+        type(d) is tuple and len(d) == 2 and type(d[0]) is str and type(d[1]) is tuple
+        and all(type(p) is str for p in d[1]) for d in duplicates
+    )  # fmt: skip
+
+
 def _write(path: Path, head: tuple, chunks: list[tuple[object, object]]) -> None:
     """Write an index file atomically: its head (with the table of chunks), then each chunk of
-    its body, every one a pickle of its own. A failure only costs speed next time."""
+    its body, every one a pickle of its own. OSError if it cannot be written."""
     from kitamono.store import atomic_write_bytes
 
     pickled = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in chunks]
     table = [(key, len(data)) for key, data in pickled]
     parts = [pickle.dumps((*head, table), protocol=pickle.HIGHEST_PROTOCOL), *(data for _, data in pickled)]
-    try:
-        atomic_write_bytes(path, b"".join(parts), durable=False)
-    except OSError:
-        pass
+    atomic_write_bytes(path, b"".join(parts), durable=False)
 
 
 def enabled() -> bool:
@@ -579,9 +598,11 @@ def enabled() -> bool:
 
 def load_full(repo) -> Loaded:
     """Every case as the full model, contacts included, parsed from the files themselves."""
-    files = _stat_files(repo.root, repo.cases_dir)
-    parsed = _parse_all(repo.root, [path for path, _, _ in files], full=True)  # in the files' order
-    loaded = Loaded([], [], [], digests=[], cases=[])
+    scan = scan_cases(repo.root, repo.cases_dir)
+    parsed = _parse_all(repo.root, [path for path, _, _ in scan.files], full=True)  # in the files' order
+    renamed = {path: case.id for path, case, _, _ in parsed if case is not None and case.id != _stem(path)}
+    ids = (renamed, _ambiguous(scan.files, [error for _, _, _, error in parsed], renamed))
+    loaded = Loaded([], [], [], digests=[], cases=[], ids=ids, leftovers=scan.leftovers)
     for (path, case, digest, error) in parsed:
         if case is not None:
             loaded.cases.append(case)
@@ -592,21 +613,28 @@ def load_full(repo) -> Loaded:
     return loaded
 
 
-def load_cases(repo, use_index: bool = True) -> Loaded:
-    """Every case of the repository (as CaseRecords), through the index when it is current."""
+def load_cases(repo, use_index: bool = True, reread: bool = False) -> Loaded:
+    """Every case of the repository (as CaseRecords), through the index when it is current.
+
+    ``reread`` parses every file again, trusting nothing the index says (``kitamono check``),
+    and writes what it read as the new index.
+    """
     built_ns = time.time_ns()
-    files = _stat_files(repo.root, repo.cases_dir)
+    scan = scan_cases(repo.root, repo.cases_dir)
+    files = scan.files
     notes: list[str] = []
     main_path = repo.local_dir / INDEX_NAME
     delta_path = repo.local_dir / DELTA_NAME
     state = None
     if use_index:
         state = _read_state(delta_path, "delta", notes) or _read_state(main_path, "main", notes)
+    if reread:
+        state = None  # its head was read only to say if it was damaged
     if (
         state is not None and files == state.files
         and max((m for _, _, m in files), default=0) < state.trusted_before
     ):  # fmt: skip
-        return _current(repo, state, notes)  # the index is current
+        return _current(repo, state, notes, scan.leftovers)  # the index is current
 
     # What the index knows of each path, trusted while the file is as it was then and was
     # already older than the index (a file changed within the same clock tick is read again).
@@ -625,21 +653,45 @@ def load_cases(repo, use_index: bool = True) -> Loaded:
     errors = [parsed[p][2] if p in parsed else state.errors[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
     source = _Overlay(files, {path: value[0] for path, value in parsed.items()}, state, known)
     removed = len(known) - (len(files) - sum(1 for p in parsed if p not in known))
-    if use_index and (parsed or removed or state is None) and (repo.local_dir.is_dir() or _can_make(repo.local_dir)):
+    ids = _ids_after(state, known, files, errors, parsed, removed)
+    if use_index and (parsed or removed or state is None):
         try:
-            _save(main_path, delta_path, state, files, digests, errors, parsed, source, built_ns)
+            _save(repo.local_dir, state, files, digests, errors, ids, parsed, source, built_ns)
         except _Damaged:
             notes.append(t("index.damaged", path=main_path))
-            for path in (main_path, delta_path):
-                path.unlink(missing_ok=True)
-            return load_cases(repo, use_index)
-    return _loaded(repo, files, digests, errors, source, notes, use_index)
+            again = _rebuild(repo)
+            again.notes[:0] = notes
+            return again
+        except OSError:  # a read-only .kitamono/: the answer is the same, only slower next time
+            unreadable = t("index.unreadable", path=main_path)
+            notes[:] = [note for note in notes if note != unreadable]
+            notes.append(t("index.not_saved", path=repo.local_dir))
+    return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers)
 
 
-def _save(main_path: Path, delta_path: Path, state: _State | None, files, digests, errors,
+def _ids_after(state: _State | None, known: dict[str, int], files, errors, parsed: dict, removed: int) -> tuple:
+    """The index's (renamed, duplicates) after these changes: worked out again only when a case
+    was added, removed, renamed, or became readable or unreadable (a look at every path)."""
+    renamed = _renamed(parsed)
+    if state is None:
+        return renamed, _ambiguous(files, errors, renamed)
+    old_renamed, old_duplicates = state.ids
+    if old_renamed:  # those of the files unchanged and still there
+        current = {p for p, _, _ in files} if removed else known
+        renamed.update((p, i) for p, i in old_renamed.items() if p not in parsed and p in current)
+    same = not removed and renamed == old_renamed and all(
+        p in known and (state.errors[known[p]] is None) == (value[2] is None) for p, value in parsed.items()
+    )  # fmt: skip
+    return renamed, old_duplicates if same else _ambiguous(files, errors, renamed)
+
+
+def _save(local_dir: Path, state: _State | None, files, digests, errors, ids: tuple,
           parsed: dict, source: _Overlay, built_ns: int) -> None:  # fmt: skip
-    """Write the few changes as a delta beside the main index, or the whole index when they are many."""
-    head = (files, digests, errors)
+    """Write the few changes as a delta beside the main index, or the whole index when they are
+    many; OSError if ``.kitamono/`` cannot be written."""
+    local_dir.mkdir(exist_ok=True)
+    main_path, delta_path = local_dir / INDEX_NAME, local_dir / DELTA_NAME
+    head = (files, digests, errors, ids)
     if state is not None:
         changes = dict(state.changes()) if state.kind == "delta" else {}
         paths = {p for p, _, _ in files}
@@ -660,21 +712,27 @@ def _save(main_path: Path, delta_path: Path, state: _State | None, files, digest
 
 
 def _rebuild(repo) -> Loaded:
-    """Read every case file again and write a new index (when a damaged one is found late)."""
-    for name in (INDEX_NAME, DELTA_NAME):
-        (repo.local_dir / name).unlink(missing_ok=True)
+    """Read every case file again and write a new index (when a damaged one is found)."""
+    try:
+        for name in (INDEX_NAME, DELTA_NAME):
+            (repo.local_dir / name).unlink(missing_ok=True)
+    except OSError:  # a read-only .kitamono/: read the files without the index
+        loaded = load_cases(repo, use_index=False)
+        loaded.notes.append(t("index.not_saved", path=repo.local_dir))
+        return loaded
     return load_cases(repo)
 
 
-def _current(repo, state: _State, notes: list[str]) -> Loaded:
+def _current(repo, state: _State, notes: list[str], leftovers: list[str]) -> Loaded:
     """What a current index holds; its cases are read from it only when first needed."""
-    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True)
+    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True, state.ids, leftovers)
 
 
-def _loaded(repo, files, digests, errors, source, notes: list[str], narrow: bool) -> Loaded:
+def _loaded(repo, files, digests, errors, source, notes: list[str], narrow: bool, ids: tuple,
+            leftovers: list[str]) -> Loaded:  # fmt: skip
     """The Loaded of the readable files, their cases read from ``source`` when needed."""
     loaded = Loaded([], [], notes, digests=[], source=source, positions=[], narrow=narrow,
-                    recover=lambda: _rebuild(repo))  # fmt: skip
+                    recover=lambda: _rebuild(repo), ids=ids, leftovers=leftovers)  # fmt: skip
     if all(e is None for e in errors):  # the usual case: every file readable
         loaded.paths = [path for path, _, _ in files]
         loaded.digests = digests
@@ -688,11 +746,3 @@ def _loaded(repo, files, digests, errors, source, notes: list[str], narrow: bool
         else:
             loaded.problems.append(f"{repo.root / path}: {error}")
     return loaded
-
-
-def _can_make(folder: Path) -> bool:
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError:
-        return False
-    return True

@@ -90,6 +90,8 @@ def quick_count(argv: list[str]) -> str | None:
         loaded = index.load_cases(repo, use_index=index.enabled())
     except (KitamonoError, OSError):
         return None  # the full command line says what is wrong, in its own words
+    if loaded.clashes():
+        return None  # ambiguous ids: the full command line refuses to count
     for note in loaded.notes:
         print(note, file=sys.stderr)
     for problem in loaded.problems:

@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kitamono.ids import parse_case_id
+
 # --- vocabularies ---------------------------------------------------------------------------------
 
 FieldId = Literal["food", "monozukuri", "it"]
@@ -75,8 +77,7 @@ EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 Status = Literal["received", "referred", "supporting", "following_up", "closed"]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
-CASE_ID = re.compile(r"^[a-z][a-z0-9_]*-\d{4}-\d{4,}$")
-ASCII_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+ASCII_ID = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)  # the whole id: used with fullmatch
 
 
 class Strict(BaseModel):
@@ -121,7 +122,7 @@ class Institution(Strict):
     @field_validator("id")
     @classmethod
     def _ascii_id(cls, value: str) -> str:
-        if not ASCII_ID.match(value):
+        if not ASCII_ID.fullmatch(value):
             raise ValueError("id must be lower-case ascii letters, digits and _")
         return value
 
@@ -151,7 +152,7 @@ class BasicPlan(Strict):
     @field_validator("id")
     @classmethod
     def _ascii_id(cls, value: str) -> str:
-        if not ASCII_ID.match(value):
+        if not ASCII_ID.fullmatch(value):
             raise ValueError("id must be lower-case ascii letters, digits and _")
         return value
 
@@ -334,6 +335,6 @@ class Case(Strict):
     @field_validator("id")
     @classmethod
     def _case_id(cls, value: str) -> str:
-        if not CASE_ID.match(value):
+        if parse_case_id(value) is None:
             raise ValueError("id must look like hro-2019-0001")
         return value

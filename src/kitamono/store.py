@@ -9,28 +9,36 @@ institution it works for, the last ids it minted) live in ``.kitamono/``, kept o
     cases/2019/hokuyo-2019-0001.yaml
 
 Writes are atomic (temporary file in the same folder, fsync, rename), and creating a case
-never replaces an existing file, even when two processes create at once.
+never replaces an existing file, even when two processes create at once. A change to a case is
+read, made and written under one lock (``update_case``), so two writers never lose each other's
+change. Ids are checked against ``ids.CASE_ID`` before they name a file, and nothing is read or
+written through a symbolic link under ``cases/`` (one committed by a collaborator could point
+anywhere, outside the repository too).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kitamono.errors import DataError, RepositoryError
+from kitamono.errors import CaseChanged, DataError, InputError, RepositoryError
 from kitamono.i18n import t
+from kitamono.ids import parse_case_id, shown
 
 SETTINGS_FILE = "kitamono.yaml"
 LOCAL_DIR = ".kitamono"
 CASES_DIR = "cases"
 _CONFLICT_MARKER = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
-_SEQ = re.compile(r"^(?P<prefix>[a-z][a-z0-9_]*)-(?P<fy>\d{4})-(?P<seq>\d{4,})$")
+#: A link's entry in a scan: no real file has this size, so an index never takes one for the other.
+LINK_SIZE = -1
 
 
 class Settings(NamedTuple):
@@ -56,6 +64,7 @@ class Repository:
             self.__dict__["settings"] = settings
         if local is not None:
             self.__dict__["local"] = local
+        self.swept_at: float | None = None  # when interrupted writes were last cleared (monotonic)
 
     def __repr__(self) -> str:
         return f"Repository({str(self.root)!r})"
@@ -100,23 +109,35 @@ class Repository:
     # --- case files ----------------------------------------------------------------------------
 
     def case_path(self, case_id: str) -> Path:
-        match = _SEQ.match(case_id)
-        folder = match["fy"] if match else "other"
-        return self.cases_dir / folder / f"{case_id}.yaml"
+        """Where the case ``case_id`` belongs: ``cases/<年度>/<id>.yaml`` (InputError for a non-id)."""
+        return self.cases_dir / check_case_id(case_id)["fy"] / f"{case_id}.yaml"
 
     def case_files(self) -> list[Path]:
-        """Every case file, in a stable order."""
-        if not self.cases_dir.is_dir():
-            return []
-        return sorted(self.cases_dir.rglob("*.yaml"))
+        """Every case file, in a stable order (and every link under ``cases/``, which is refused
+        when read)."""
+        return [self.root / relative for relative, _, _ in scan_cases(self.root, self.cases_dir).files]
 
     def find_case_file(self, case_id: str) -> Path:
+        """The file of the case ``case_id``: where it belongs, else a file of that exact name
+        elsewhere under ``cases/``. The id is checked first; it is never a pattern or a path."""
         path = self.case_path(case_id)
+        self.refuse_links(path)
         if path.is_file():
             return path
-        for candidate in self.cases_dir.rglob(f"{case_id}.yaml"):
-            return candidate
+        name = path.name
+        for candidate in self.case_files():
+            if candidate.name == name:
+                return candidate
         raise RepositoryError(t("store.no_such_case", id=case_id))
+
+    def refuse_links(self, path: Path) -> None:
+        """RepositoryError if ``cases/``, a folder under it on the way to ``path``, or ``path``
+        itself is a symbolic link: reading or writing through it could leave the repository."""
+        current = self.cases_dir
+        for part in ("", *path.relative_to(self.cases_dir).parts):
+            current = current / part if part else current
+            if current.is_symlink():
+                raise RepositoryError(f"{current}: {t('store.symlink')}")
 
     def next_id(self, prefix: str, fiscal_year: int) -> str:
         """The next unused id for ``prefix`` in a fiscal year (never one this clone used before)."""
@@ -124,15 +145,70 @@ class Repository:
         highest = _read_counter(self.local_dir, prefix, fiscal_year)
         if folder.is_dir():
             for name in os.listdir(folder):
-                match = _SEQ.match(name.removesuffix(".yaml"))
+                match = parse_case_id(name.removesuffix(".yaml"))
                 if match and match["prefix"] == prefix and int(match["fy"]) == fiscal_year:
                     highest = max(highest, int(match["seq"]))
         return f"{prefix}-{fiscal_year}-{highest + 1:04d}"
 
     def remember_id(self, case_id: str) -> None:
-        match = _SEQ.match(case_id)
-        if match:
-            _write_counter(self.local_dir, match["prefix"], int(match["fy"]), int(match["seq"]))
+        match = check_case_id(case_id)
+        _write_counter(self.local_dir, match["prefix"], int(match["fy"]), int(match["seq"]))
+
+
+def check_case_id(case_id: str) -> re.Match[str]:
+    """The parts of ``case_id``, or InputError when it is not exactly an id (``ids.CASE_ID``)."""
+    match = parse_case_id(case_id)
+    if match is None:
+        raise InputError(t("store.bad_id", id=shown(str(case_id))))
+    return match
+
+
+class Scan(NamedTuple):
+    """What is under ``cases/``: the case files and links, and the temporary files left behind."""
+
+    files: list[tuple[str, int, int]]  # (path relative to the root, size, mtime_ns), sorted by path
+    leftovers: list[str]  # ``.ID.yaml.XXXX.tmp`` of writes that never finished (or are under way)
+
+
+def scan_cases(root: Path, cases_dir: Path) -> Scan:
+    """Every ``*.yaml`` file under ``cases/`` with its size and time, without following links.
+
+    A symbolic link (to a file or a folder, or ``cases/`` itself) is listed with ``LINK_SIZE``
+    and not followed, so that reading it fails with a clear message instead of reading
+    whatever it points to. Knowing this costs nothing: the folder listing says which entries
+    are links. Names starting with a dot are skipped (``.gitkeep``, temporary files, which are
+    returned apart).
+    """
+    found: list[tuple[str, int, int]] = []
+    leftovers: list[str] = []
+    skip = len(str(root)) + 1
+    start = str(cases_dir)
+    if os.path.islink(start):
+        return Scan([(start[skip:], LINK_SIZE, os.lstat(start).st_mtime_ns)], [])
+    stack = [start]
+    while stack:
+        folder = stack.pop()
+        prefix = folder[skip:] + "/"
+        try:
+            entries = os.scandir(folder)
+        except FileNotFoundError:
+            continue
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    if name.endswith(".tmp") and ".yaml." in name:
+                        leftovers.append(prefix + name)
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif name.endswith(".yaml") and not entry.is_symlink():
+                    info = entry.stat(follow_symlinks=False)
+                    found.append((prefix + name, info.st_size, info.st_mtime_ns))
+                elif entry.is_symlink():
+                    found.append((prefix + name, LINK_SIZE, entry.stat(follow_symlinks=False).st_mtime_ns))
+    found.sort()
+    leftovers.sort()
+    return Scan(found, leftovers)
 
 
 # --- finding and making repositories --------------------------------------------------------------
@@ -280,7 +356,9 @@ def write_lock(repo: Repository, timeout: float = LOCK_TIMEOUT_S) -> Iterator[No
     change: the second waits until the first has written, then reads what it wrote.
 
     One lock per repository (writes take milliseconds); re-entrant within a thread, so a core
-    function that holds it can call another that takes it.
+    function that holds it can call another that takes it. The first holder in a while also
+    clears the temporary files that interrupted writes left (``remove_interrupted_writes``):
+    with the lock held, no kitamono is writing one.
     """
     from filelock import FileLock, Timeout
 
@@ -293,9 +371,38 @@ def write_lock(repo: Repository, timeout: float = LOCK_TIMEOUT_S) -> Iterator[No
     except OSError as error:
         raise RepositoryError(t("store.lock_unavailable", path=repo.local_dir, error=type(error).__name__)) from None
     try:
+        if repo.swept_at is None or time.monotonic() - repo.swept_at > SWEEP_EVERY_S:
+            remove_interrupted_writes(repo)
+            repo.swept_at = time.monotonic()
         yield
     finally:
         lock.release()
+
+
+#: A temporary file this old is a leftover even if some writer did not take the lock (an older
+#: kitamono): a write takes milliseconds.
+LEFTOVER_AGE_S = 60.0
+#: How often a long-running process (the web page) clears them again.
+SWEEP_EVERY_S = 600.0
+
+
+def remove_interrupted_writes(repo: Repository) -> list[str]:
+    """Remove the ``.ID.yaml.XXXX.tmp`` files under ``cases/`` that a killed write left (full,
+    stale case texts); only ones older than ``LEFTOVER_AGE_S``. Returns their paths (relative).
+
+    Called with ``write_lock`` held. A file that cannot be removed stays; ``check`` reports it.
+    """
+    removed = []
+    limit = time.time_ns() - int(LEFTOVER_AGE_S * 1e9)
+    for relative in scan_cases(repo.root, repo.cases_dir).leftovers:
+        path = repo.root / relative
+        try:
+            if path.lstat().st_mtime_ns < limit:
+                path.unlink()
+                removed.append(relative)
+        except OSError:
+            pass
+    return removed
 
 
 # --- atomic file writes ---------------------------------------------------------------------------
@@ -388,22 +495,43 @@ def parse_case_text(path: Path, text: str) -> Any:
     return data
 
 
-def load_case_file(path: Path) -> Any:
-    """Read and validate one case file into a ``Case``."""
+#: Opening with this flag fails on a link instead of following it (not on Windows: asked apart).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def read_case_text(path: Path) -> str:
+    """The text of a case file; DataError if it is a symbolic link or cannot be read."""
+    try:
+        if not _NOFOLLOW and os.path.islink(path):
+            raise OSError(errno.ELOOP, "symbolic link")
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        with open(fd, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # the file is a link: it is not opened at all
+            raise DataError(f"{path}: {t('store.symlink')}") from None
+        raise DataError(f"{path}: {t('data.unreadable', error=type(error).__name__)}") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: {t('data.unreadable', error=type(error).__name__)}") from None
+
+
+def case_from_text(path: Path, text: str) -> Any:
+    """The ``Case`` in a case file's text, or a DataError naming the file and what is wrong."""
     from pydantic import ValidationError
 
     from kitamono.models import Case
     from kitamono.reference import validation_message
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: {t('data.unreadable', error=type(error).__name__)}") from None
     data = parse_case_text(path, text)
     try:
         return Case.model_validate(data)
     except ValidationError as error:
         raise DataError(f"{path}: {validation_message(error)}") from None
+
+
+def load_case_file(path: Path) -> Any:
+    """Read and validate one case file into a ``Case``."""
+    return case_from_text(path, read_case_text(path))
 
 
 def iter_cases(repo: Repository) -> Iterator[tuple[Path, Any]]:
@@ -423,30 +551,79 @@ def case_text(case: Any) -> str:
     return yamlio.dump(data)
 
 
-def save_case(repo: Repository, case: Any) -> Path:
-    """Write an existing case back (atomically) where it lives."""
+# --- writing case files ---------------------------------------------------------------------------
+
+
+def update_case(repo: Repository, case_id: str, change: Callable[[Any], Any]) -> Any:
+    """Read the case ``case_id``, apply ``change(case) -> case`` and write the result back, with
+    no other writer in between: every read-modify-write of a case goes through here.
+
+    ``change`` sees the file as it is now (another writer's change included) and may raise to
+    refuse; then nothing is written. Returns the case written.
+    """
+    return _rewrite(repo, case_id, lambda path, text: change(case_from_text(path, text)))[1]
+
+
+def replace_edited(repo: Repository, case_id: str, original: str, case: Any) -> Path:
+    """Write ``case`` (edited by hand from the text ``original``) over the case's file, unless
+    the file no longer holds ``original`` (someone wrote the case meanwhile): CaseChanged."""
+
+    def unless_changed(path: Path, text: str) -> Any:
+        if text != original:
+            raise CaseChanged(t("store.changed_meanwhile", id=case_id))
+        return case
+
+    return _rewrite(repo, case_id, unless_changed)[0]
+
+
+def _rewrite(repo: Repository, case_id: str, make: Callable[[Path, str], Any]) -> tuple[Path, Any]:
+    """Under the lock: the case's file and text now, ``make(path, text) -> case``, written back."""
+    with write_lock(repo):
+        path = repo.find_case_file(case_id)
+        updated = make(path, read_case_text(path))
+        if updated.id != case_id:
+            raise InputError(t("edit.id_changed", id=case_id))
+        _replace(path, case_text(updated))
+    return path, updated
+
+
+def _replace(path: Path, text: str) -> None:
+    """Replace an existing case file atomically, keeping its permissions; a read-only file is
+    refused (replacing it would succeed: a rename does not ask the file)."""
+    import stat
+
+    info = path.lstat()
+    # Root may write anything (os.access says yes), so the file's own write bits are asked too.
+    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise RepositoryError(t("store.read_only", path=path))
+    temporary = _temporary(path, text)
     try:
-        path = repo.find_case_file(case.id)
-    except RepositoryError:
-        path = repo.case_path(case.id)
-    atomic_write(path, case_text(case))
-    return path
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def create_case(repo: Repository, case: Any, prefix: str, fiscal_year: int) -> Any:
     """Store a new case under the next free id; never overwrites, even under a race."""
-    for _ in range(1000):
-        case_id = repo.next_id(prefix, fiscal_year)
-        case = case.model_copy(update={"id": case_id})
-        if exclusive_write(repo.case_path(case_id), case_text(case)):
-            repo.remember_id(case_id)
-            return case
+    with write_lock(repo):
+        repo.refuse_links(repo.cases_dir / str(fiscal_year))
+        for _ in range(1000):
+            case_id = repo.next_id(prefix, fiscal_year)
+            case = case.model_copy(update={"id": case_id})
+            if exclusive_write(repo.case_path(case_id), case_text(case)):
+                repo.remember_id(case_id)
+                return case
     raise RepositoryError(t("store.no_free_id", prefix=prefix))
 
 
 def add_case(repo: Repository, case: Any) -> bool:
     """Store a case under the id it already has (an import keeps ids); False if that file exists."""
-    if not exclusive_write(repo.case_path(case.id), case_text(case)):
-        return False
-    repo.remember_id(case.id)
+    path = repo.case_path(case.id)
+    with write_lock(repo):
+        repo.refuse_links(path)
+        if not exclusive_write(path, case_text(case)):
+            return False
+        repo.remember_id(case.id)
     return True

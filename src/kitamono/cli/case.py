@@ -275,14 +275,14 @@ def reopen(case_id: CaseIdArg, date: DateOpt = None, by: ByOpt = None, note: Not
 
 @app.command("edit", help=t("help.case.edit"))
 def edit(case_id: CaseIdArg) -> None:
-    from kitamono.casework import save_edited
+    from kitamono.casework import save_edited, text_to_edit
     from kitamono.cli.prompts import edit_text
 
     repo = repository()
     ref = reference(repo)
-    path = repo.find_case_file(case_id)
-    edited = edit_text(path.read_text(encoding="utf-8"))
-    case, saved = save_edited(repo, case_id, edited, ref, today())
+    original = text_to_edit(repo, case_id)
+    edited = edit_text(original)
+    case, saved = save_edited(repo, case_id, original, edited, ref, today())
     if case is None:
         info(t("edit.unchanged", id=case_id))
         return

@@ -35,10 +35,10 @@ def check(fmt: FormatOpt = None) -> None:
     from kitamono.gitsync import driver_problems
     from kitamono.render import Column, simple_report
 
-    from kitamono.casework import load_records
+    from kitamono.casework import load_checked
 
     repo = repository()
-    loaded = load_records(repo)
+    loaded = load_checked(repo)
     for note in loaded.notes:  # a rebuilt index; unreadable files are among the problems below
         info(note)
     loaded.tell = info  # a damaged index found only when its cases are read

@@ -87,7 +87,7 @@ def route(
 
 
 def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
-    from kitamono.casework import record_event
+    from kitamono.casework import record_events
     from kitamono.fiscal import parse_date
     from kitamono.routing import routing_events
 
@@ -104,8 +104,7 @@ def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
         if not typer.confirm(t("routing.confirm", id=case.id), default=False, err=True):
             info(t("routing.cancelled"))
             raise typer.Exit(1)
-    for event in events:
-        record_event(repo, case.id, event, ref, now)
+    record_events(repo, case.id, events, ref, now)
     info(t("routing.recorded", id=case.id, n=len(events)))
     _auto_commit(repo, case.id)
 

@@ -666,4 +666,12 @@ MESSAGES: dict[str, str] = {
     "git.private_tracked": "Files that belong to this copy only (settings in .kitamono/, temporary files of an unfinished write) are tracked by git ({paths}). Stopped so that they do not reach the other copies. Run {command} to untrack them (the files stay), then run kitamono sync again",
     "git.remote_private": "The shared remote {remote} holds committed .kitamono/ files ({paths}). Taking them in would overwrite this copy's settings, so the sync stopped before taking anything in. Ask whoever committed them to run git rm --cached -r .kitamono and kitamono sync, then run kitamono sync again",
     "store.data_dir_outside": "\"{value}\" must be a folder inside this repository (not .kitamono or .git)",
+    # --- store ---
+    "store.bad_id": "'{id}' is not a case id. A case id looks like hro-2024-0001: lower-case ASCII letters, digits and '-' only (no * or /)",
+    "store.symlink": "is a symbolic link. kitamono does not read or write through links (one can point outside the repository); replace it with a real file or folder",
+    "store.changed_meanwhile": "case {id} was changed by another command (an event or a sync) while you were editing it. Run kitamono case edit {id} to edit the latest version",
+    "store.read_only": "The case file {path} is read-only, so nothing was changed. Make it writable (e.g. chmod u+w {path}) and run the command again",
+    "store.ambiguous_ids": "Stopped: some case files share an id, or a case's id does not match its file name, so cases cannot be counted correctly: {files}. Run kitamono check and fix them",
+    "index.not_saved": "{path} cannot be written, so every case file was read without the index (same result, only slower)",
+    "check.interrupted_write": "temporary file left by an interrupted write (the next command that records removes it; deleting it now is safe)",
 }

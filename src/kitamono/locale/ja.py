@@ -666,4 +666,12 @@ MESSAGES: dict[str, str] = {
     "git.private_tracked": "この複製だけのファイル(.kitamono/ の設定や、書き込み途中の一時ファイル)が git に登録されています({paths})。他の複製に渡らないよう同期を止めました。{command} を実行して登録を外し(ファイルは消えません)、もう一度 kitamono sync を実行してください",
     "git.remote_private": "共有リモート {remote} に .kitamono/ のファイルがコミットされています({paths})。取り込むとこの複製の設定が上書きされるため、同期を止めました(何も取り込んでいません)。コミットした複製で git rm --cached -r .kitamono を実行して kitamono sync してもらってから、もう一度 kitamono sync を実行してください",
     "store.data_dir_outside": "「{value}」はこのリポジトリの中のフォルダ(.kitamono と .git を除く)にしてください",
+    # --- store ---
+    "store.bad_id": "「{id}」は案件IDの形ではありません。案件IDは hro-2024-0001 のように、半角の英小文字・数字と「-」だけで書きます(* や / は使えません)",
+    "store.symlink": "シンボリックリンクです。リンク先がリポジトリの外を指していることがあるため、kitamono はリンクを通して読み書きしません。本物のファイルやフォルダに置き換えてください",
+    "store.changed_meanwhile": "編集している間に、案件 {id} が別の操作(記録や同期)で変更されました。kitamono case edit {id} で最新の内容からもう一度編集してください",
+    "store.read_only": "案件ファイル {path} は読み取り専用なので、変更しませんでした。書き込めるようにしてから(例: chmod u+w {path})、もう一度実行してください",
+    "store.ambiguous_ids": "案件IDが重複しているか、ファイル名と案件IDが一致しない案件ファイルがあり、案件を正しく数えられないため中止しました: {files}。kitamono check で確かめて直してください",
+    "index.not_saved": "{path} に書き込めないため、索引を使わずに案件ファイルをすべて読みました(結果は同じですが、時間がかかります)",
+    "check.interrupted_write": "中断された書き込みの一時ファイルが残っています(次に記録するときに自動で消えます。今消してもかまいません)",
 }
