@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import snapshot
 from test_sync import Network, _command_built_once, case_path, cases_in, git, git_env, network, ok  # noqa: F401
 
 
@@ -284,7 +285,7 @@ def test_a_committed_kitamono_folder_is_never_merged_into_a_clone_and_stops_the_
     assert checked.exit_code == 0 and "git rm --cached -r .kitamono" in checked.stderr
     stopped = network.sync(center)
     assert stopped.exit_code == 1 and stopped.stderr.count("\n") == 1
-    assert "この複製だけのファイル(.kitamono/ の設定や、書き込み途中の一時ファイル)が git に登録されています(.kitamono/local.yaml)" in stopped.stderr
+    assert ".kitamono/local.yaml が git に登録されています" in stopped.stderr  # not this clone's own settings
     assert "git rm --cached -r .kitamono" in stopped.stderr
     git(center, "rm", "-q", "--cached", "-r", ".kitamono")
     ok(network.sync(center))
@@ -292,6 +293,20 @@ def test_a_committed_kitamono_folder_is_never_merged_into_a_clone_and_stops_the_
     ok(network.sync(bank))
     assert (bank / ".kitamono" / "local.yaml").read_text(encoding="utf-8") == local
     assert (center / ".kitamono" / "local.yaml").is_file()
+
+
+def test_settings_brought_by_a_plain_git_pull_are_never_taken_as_this_clones_own(network, run):
+    center, bank, case_id = shared_case(network, run)
+    git(center, "add", "-f", ".kitamono/local.yaml")
+    git(center, "commit", "-qm", "settings")
+    git(center, "push", "-q", "origin", "main")
+    git(bank, "pull", "-q", "--no-rebase", "origin", "main")  # by hand: git replaces the ignored file
+    assert yaml.safe_load((bank / ".kitamono" / "local.yaml").read_text(encoding="utf-8")) == {"institution": "hro"}
+    before = snapshot(bank)
+    refused = network.run("--repo", bank, "case", "support", case_id)
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
+    assert ".kitamono/local.yaml が git に登録されています" in refused.stderr
+    assert snapshot(bank) == before
 
 
 # --- 14. messages ---------------------------------------------------------------------------------------

@@ -71,6 +71,24 @@ def test_events_recorded_at_once_by_several_processes_are_all_kept(repo, run, st
     assert run("check").exit_code == 0
 
 
+def test_a_writer_waits_while_git_holds_the_clone_index(repo, run, started):
+    """A merge or checkout holds ``.git/index.lock`` while it writes case files (git run by hand,
+    or left running by a killed ``sync``): an event recorded then would be overwritten."""
+    (repo / ".git" / "index.lock").write_text("", encoding="utf-8")
+    before = case_file(repo, started).read_bytes()
+    writer = subprocess.Popen([*KITAMONO, "case", "support", started, "--note", "待った"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            writer.wait(timeout=2)
+        assert case_file(repo, started).read_bytes() == before
+    finally:
+        (repo / ".git" / "index.lock").unlink()
+    _, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    assert notes_of(repo, started) == ["待った"]
+
+
 def test_events_recorded_at_once_by_several_threads_are_all_kept(repo, started):
     repository = store.open_repository(repo)
     ref = load_reference(None)

@@ -311,9 +311,23 @@ def read_local(root: Path) -> LocalSettings:
     path = root / LOCAL_DIR / "local.yaml"
     if not path.is_file():
         return LocalSettings()
+    if _tracked(root, f"{LOCAL_DIR}/local.yaml"):  # someone's committed settings, brought by a pull
+        raise RepositoryError(t("store.local_tracked", path=path))
     data = read_yaml(path) or {}
     institution = data.get("institution") if isinstance(data, dict) else None
     return LocalSettings(institution=institution if isinstance(institution, str) else None)
+
+
+def _tracked(root: Path, relative: str) -> bool:
+    """Whether git tracks ``relative`` in this clone (False outside git, or without git)."""
+    if not (root / ".git").exists():
+        return False
+    from kitamono.gitsync import run_git
+
+    try:
+        return run_git(root, "ls-files", "--error-unmatch", "--", relative).returncode == 0
+    except RepositoryError:  # git is not installed: nothing can have been pulled
+        return False
 
 
 def write_local(root: Path, local: LocalSettings) -> None:
@@ -371,12 +385,35 @@ def write_lock(repo: Repository, timeout: float = LOCK_TIMEOUT_S) -> Iterator[No
     except OSError as error:
         raise RepositoryError(t("store.lock_unavailable", path=repo.local_dir, error=type(error).__name__)) from None
     try:
+        if lock.lock_counter == 1:  # the outermost hold: wait for git, as git waits for itself
+            _wait_for_git(repo, time.monotonic() + timeout)
         if repo.swept_at is None or time.monotonic() - repo.swept_at > SWEEP_EVERY_S:
             remove_interrupted_writes(repo)
             repo.swept_at = time.monotonic()
         yield
     finally:
         lock.release()
+
+
+def _git_dir(root: Path) -> Path:
+    """The clone's git folder (``.git``, or where a ``.git`` file of a linked work tree points)."""
+    dot_git = root / ".git"
+    if dot_git.is_file():
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            return (root / text.removeprefix("gitdir:").strip()).resolve()
+    return dot_git
+
+
+def _wait_for_git(repo: Repository, deadline: float) -> None:
+    """Wait while a git process holds this clone's index (``index.lock``): a merge or checkout
+    may be writing case files, and a case written meanwhile would be overwritten. This covers git
+    run by hand (``git pull``) and git left running by a ``kitamono sync`` that was killed."""
+    index_lock = _git_dir(repo.root) / "index.lock"
+    while index_lock.exists():
+        if time.monotonic() > deadline:
+            raise RepositoryError(t("store.git_busy", path=index_lock))
+        time.sleep(0.05)
 
 
 #: A temporary file this old is a leftover even if some writer did not take the lock (an older

@@ -667,6 +667,8 @@ MESSAGES: dict[str, str] = {
     "git.remote_private": "The shared remote {remote} holds committed .kitamono/ files ({paths}). Taking them in would overwrite this copy's settings, so the sync stopped before taking anything in. Ask whoever committed them to run git rm --cached -r .kitamono and kitamono sync, then run kitamono sync again",
     "store.data_dir_outside": "\"{value}\" must be a folder inside this repository (not .kitamono or .git)",
     # --- store ---
+    "store.git_busy": "git is busy with this clone ({path} exists) and did not finish in time. If no git is running, delete that file and run the command again",
+    "store.local_tracked": "{path} is tracked by git: settings someone committed cannot be this clone's own. Run git rm --cached -r .kitamono, then set this clone's institution again with kitamono init --institution <INST>",
     "store.bad_id": "'{id}' is not a case id. A case id looks like hro-2024-0001: lower-case ASCII letters, digits and '-' only (no * or /)",
     "store.symlink": "is a symbolic link. kitamono does not read or write through links (one can point outside the repository); replace it with a real file or folder",
     "store.changed_meanwhile": "case {id} was changed by another command (an event or a sync) while you were editing it. Run kitamono case edit {id} to edit the latest version",

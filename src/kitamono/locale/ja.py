@@ -667,6 +667,8 @@ MESSAGES: dict[str, str] = {
     "git.remote_private": "共有リモート {remote} に .kitamono/ のファイルがコミットされています({paths})。取り込むとこの複製の設定が上書きされるため、同期を止めました(何も取り込んでいません)。コミットした複製で git rm --cached -r .kitamono を実行して kitamono sync してもらってから、もう一度 kitamono sync を実行してください",
     "store.data_dir_outside": "「{value}」はこのリポジトリの中のフォルダ(.kitamono と .git を除く)にしてください",
     # --- store ---
+    "store.git_busy": "git が作業中です({path} があります)。git の処理が終わるのを待ちましたが終わりませんでした。git を動かしていないのにこのファイルが残っている場合は、それを削除してからもう一度実行してください",
+    "store.local_tracked": "{path} が git に登録されています。誰かがコミットした設定をこの複製の設定として使うことはできません。git rm --cached -r .kitamono を実行してから、kitamono init --institution <機関> でこの複製の機関を設定し直してください",
     "store.bad_id": "「{id}」は案件IDの形ではありません。案件IDは hro-2024-0001 のように、半角の英小文字・数字と「-」だけで書きます(* や / は使えません)",
     "store.symlink": "シンボリックリンクです。リンク先がリポジトリの外を指していることがあるため、kitamono はリンクを通して読み書きしません。本物のファイルやフォルダに置き換えてください",
     "store.changed_meanwhile": "編集している間に、案件 {id} が別の操作(記録や同期)で変更されました。kitamono case edit {id} で最新の内容からもう一度編集してください",
