@@ -14,13 +14,16 @@ Import also brings in an existing inquiry log: a row without an ID is a new inqu
 import and the problem names the row (as the spreadsheet shows it, header = row 1) and the
 column. Importing the same file again adds nothing: a row with an ID is skipped when that case
 is already there unchanged, and a row without one when a case with the same 受付日, 受付機関,
-会社名 and 件名 is already there. No problem text ever quotes a contact value.
+会社名 and 件名 is already there. Rows without an ID that are that same inquiry as an earlier row
+are one case; if they differ in any other column the import stops and names both rows. No
+problem text ever quotes a contact value.
+
+Every cell goes in and out through ``sheets.py``: formulas neutralised with a leading ``'`` and
+read back without it, control characters kept exactly, files too big refused before reading.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -36,15 +39,14 @@ from pydantic import ValidationError
 from kitamono import store
 from kitamono.errors import DataError, InputError, RepositoryError
 from kitamono.i18n import catalogue, label, t
-from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, Case
+from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, STORED, Case
 from kitamono.reference import Reference
+from kitamono.sheets import XLSX_CELL_LIMIT
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "jsonl")
 EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: How many problems a refused import lists before it only counts the rest.
 MAX_LISTED_PROBLEMS = 20
-#: The most characters one XLSX cell holds.
-XLSX_CELL_LIMIT = 32_767
 _PLACEHOLDER_ID = "new-0000-0000"
 
 
@@ -218,70 +220,26 @@ def to_jsonl(cases: list[Case], redact: bool = False) -> str:
 
 def to_csv(cases: list[Case], ref: Reference, redact: bool = False) -> str:
     """CSV with a BOM and CRLF line ends, as Japanese Excel expects; dates in ISO form."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.label for c in columns(redact)])
+    from kitamono.sheets import csv_text
+
+    rows: list[list[Any]] = [[c.label for c in columns(redact)]]
     for case in cases:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
-                         for v in case_row(case, ref, redact)])  # fmt: skip
-    return "\ufeff" + buffer.getvalue()
-
-
-def _xlsx_unsafe(text: str) -> bool:
-    """Characters an XLSX cell cannot keep: control characters, and CR (read back as LF)."""
-    return any(ord(ch) < 32 and ch not in "\t\n" for ch in text)
+        rows.append([v.isoformat() if isinstance(v, date) else v for v in case_row(case, ref, redact)])
+    return csv_text(rows)
 
 
 def to_xlsx(cases: list[Case], ref: Reference, redact: bool = False) -> bytes:
     """One sheet: a bold frozen header row, text cells as text (never numbers or formulas),
     dates as real dates shown yyyy-mm-dd."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from kitamono.sheets import CellTooLong, Sheet, xlsx_bytes
 
     chosen = columns(redact)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = t("exchange.sheet")
-    for index, column in enumerate(chosen, start=1):
-        cell = sheet.cell(row=1, column=index, value=column.label)
-        cell.font = Font(bold=True)
-    widths = [_width(c.label) for c in chosen]
-    for row_number, case in enumerate(cases, start=2):
-        for index, (column, value) in enumerate(zip(chosen, case_row(case, ref, redact)), start=1):
-            if value is None:
-                continue
-            cell = sheet.cell(row=row_number, column=index)
-            if isinstance(value, str):
-                if _xlsx_unsafe(value):
-                    raise InputError(t("exchange.xlsx_bad_char", id=case.id, column=column.label))
-                if len(value) > XLSX_CELL_LIMIT:
-                    raise InputError(t("exchange.xlsx_too_long", id=case.id, column=column.label,
-                                       limit=XLSX_CELL_LIMIT))  # fmt: skip
-                cell.value = value
-                cell.data_type = "s"  # "=…" stays text, not a formula
-                cell.number_format = "@"  # and Excel keeps 0155… as typed when edited
-            elif isinstance(value, date):
-                cell.value = value
-                cell.number_format = "yyyy-mm-dd"
-            else:
-                cell.value = value
-            if row_number <= 200:
-                widths[index - 1] = max(widths[index - 1], _width(value))
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, width + 2)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _width(value: Any) -> int:
-    from wcwidth import wcswidth
-
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    text = text.split("\n", 1)[0]
-    width = wcswidth(text)
-    return width if width >= 0 else len(text) * 2
+    sheet = Sheet(t("exchange.sheet"), [c.label for c in chosen], [case_row(case, ref, redact) for case in cases])
+    try:
+        return xlsx_bytes([sheet])
+    except CellTooLong as error:
+        raise InputError(t("exchange.xlsx_too_long", id=cases[error.row - 2].id, column=chosen[error.column - 1].label,
+                           limit=f"{XLSX_CELL_LIMIT:,}")) from None  # fmt: skip
 
 
 def load_for_export(repo: store.Repository) -> list[Case]:
@@ -318,14 +276,19 @@ def format_for_path(path: Path) -> str | None:
 
 
 def read_source(path: Path) -> SourceFile:
-    """Read an import file into rows; headers are recognised, nothing is interpreted yet."""
+    """Read an import file into rows; headers are recognised, nothing is interpreted yet.
+
+    A file too big to be an inquiry log or a copy of a repository is refused before it is read."""
+    from kitamono.sheets import check_file_size, read_csv, read_xlsx
+
     kind = format_for_path(path)
     if kind is None:
         raise InputError(t("exchange.unknown_file_type", path=path))
+    check_file_size(path, path.stat().st_size)
     data = path.read_bytes()
     if kind == "jsonl":
         return _read_jsonl(path, data)
-    table = _csv_table(path, data) if kind == "csv" else _xlsx_table(path, data)
+    table = read_csv(path, _decode(path, data)) if kind == "csv" else read_xlsx(path, data)
     return _tabular_rows(kind, table)
 
 
@@ -339,28 +302,6 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("cp932")
     except UnicodeDecodeError:
         raise InputError(t("exchange.bad_encoding", path=path)) from None
-
-
-def _csv_table(path: Path, data: bytes) -> list[list[Any]]:
-    text = _decode(path, data)
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise InputError(t("exchange.unreadable_file", path=path, kind="CSV", reason=error)) from None
-
-
-def _xlsx_table(path: Path, data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # noqa: BLE001 - zip, XML and openpyxl errors alike mean "not an xlsx"
-        raise InputError(t("exchange.unreadable_file", path=path, kind="XLSX", reason=type(error).__name__)) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
 
 
 def _blank(value: Any) -> bool:
@@ -615,10 +556,13 @@ def _column_of(loc: tuple[Any, ...], kind: str) -> str:
     return str(loc[0]) if loc else "id"
 
 
-def _validate(row: _Row, data: dict[str, Any]) -> Case | None:
-    """The Case in ``data``, or None with each model problem recorded against its column."""
+def _validate(row: _Row, data: dict[str, Any], stored: bool = False) -> Case | None:
+    """The Case in ``data``, or None with each model problem recorded against its column.
+
+    ``stored``: read as a case file is (a control character kept), to tell whether a row with an
+    ID is a case already stored; what a row adds is validated as any input is."""
     try:
-        return Case.model_validate(data)
+        return Case.model_validate(data, context=STORED if stored else None)
     except ValidationError as error:
         seen: set[str] = set()
         for detail in error.errors():
@@ -689,10 +633,11 @@ class Planned:
 
     row: int
     case: Case
-    action: str  # "add" or "unchanged"
+    action: str  # "add", "unchanged" or "duplicate" (the same case as an earlier row of the file)
     mint: bool = False  # a new id is minted for it
     prefix: str | None = None  # the prefix of the minted id
     existing: str | None = None  # the case it matched, when unchanged
+    same_as: int | None = None  # the earlier row, when a duplicate
 
 
 @dataclass
@@ -707,6 +652,10 @@ class ImportPlan:
     def unchanged(self) -> list[Planned]:
         return [p for p in self.rows if p.action == "unchanged"]
 
+    @property
+    def duplicates(self) -> list[Planned]:
+        return [p for p in self.rows if p.action == "duplicate"]
+
 
 def _same(existing: Case, incoming: Case) -> bool:
     """Identical, or identical but for contacts the row leaves out (an export made with --redact)."""
@@ -717,19 +666,28 @@ def _same(existing: Case, incoming: Case) -> bool:
     return False
 
 
-def _differing_columns(existing: Case, incoming: Case, ref: Reference) -> str:
+def _differing_columns(existing: Case, incoming: Case, ref: Reference, ignore: tuple[str, ...] = ()) -> str:
     ours, theirs = case_row(existing, ref), case_row(incoming, ref)
-    return "、".join(c.label for c, a, b in zip(COLUMNS, ours, theirs) if a != b)
+    return "、".join(c.label for c, a, b in zip(COLUMNS, ours, theirs) if a != b and c.key not in ignore)
+
+
+#: The columns two rows of one inquiry may spell differently (the id a row without one lacks).
+_FINGERPRINT_COLUMNS = ("id", "received_on", "received_by", "company", "title")
 
 
 def plan_import(source: SourceFile, existing: list[Case], ctx: Context) -> ImportPlan:
-    """Every row checked and matched against the existing cases; ImportRejected if any is bad."""
+    """Every row checked and matched against the existing cases; ImportRejected if any is bad.
+
+    Rows without an ID that are the same inquiry (``fingerprint``) as an earlier row of the file
+    are one case: the later rows add nothing. Should they differ in any other column, the import
+    stops and names both rows, since keeping one would silently drop what the other says."""
     problems = list(source.problems)
     by_id = {c.id: c for c in existing}
     unclaimed: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for case in export_order(existing):
         unclaimed[fingerprint(case)].append(case.id)
     seen_ids: dict[str, int] = {}
+    in_file: dict[tuple[Any, ...], tuple[int, Case]] = {}  # each inquiry's first row in the file
     planned: list[Planned] = []
     for source_row in source.rows:
         row = _Row(source_row, source.kind)
@@ -741,7 +699,7 @@ def plan_import(source: SourceFile, existing: list[Case], ctx: Context) -> Impor
         else:
             data, is_new = _cells_to_data(row, ctx)
         events_given = _new_inquiry_defaults(data, ctx) if is_new else True
-        case = _validate(row, data) if not row.problems else None
+        case = _validate(row, data, stored=not is_new) if not row.problems else None
         if case is None:
             problems.extend(row.problems)
             continue
@@ -760,12 +718,26 @@ def plan_import(source: SourceFile, existing: list[Case], ctx: Context) -> Impor
                                         columns=_differing_columns(old, case, ctx.ref)))  # fmt: skip
                     problems.extend(row.problems)
                 continue
+            if _validate(row, data) is None:  # a case the import adds: its text is input, as typed
+                problems.extend(row.problems)
+                continue
         _rule_problems(row, case, ctx, events_given)
         if row.problems:
             problems.extend(row.problems)
             continue
+        key = fingerprint(case)
+        if is_new and key in in_file:
+            number, first = in_file[key]
+            differing = _differing_columns(first, case, ctx.ref, ignore=_FINGERPRINT_COLUMNS)
+            if differing:
+                problems.append(t("exchange.line_problem", row=source_row.number,
+                                  problem=t("sheets.same_case_differs", other=number, columns=differing)))  # fmt: skip
+            else:
+                planned.append(Planned(source_row.number, case, "duplicate", same_as=number))
+            continue
+        in_file.setdefault(key, (source_row.number, case))
         if is_new:
-            matches = unclaimed.get(fingerprint(case))
+            matches = unclaimed.get(key)
             if matches:
                 planned.append(Planned(source_row.number, case, "unchanged", existing=matches.pop(0)))
                 continue
@@ -816,7 +788,9 @@ def plan_lines(plan: ImportPlan) -> list[str]:
     """One line per row saying what import does (or would do) with it."""
     lines = []
     for item in plan.rows:
-        if item.action == "unchanged":
+        if item.action == "duplicate":
+            lines.append(t("sheets.plan_duplicate", row=item.row, other=item.same_as))
+        elif item.action == "unchanged":
             lines.append(t("exchange.plan_unchanged", row=item.row, id=item.existing))
         elif item.mint:
             lines.append(t("exchange.plan_add_new", row=item.row))

@@ -92,8 +92,10 @@ def quick_count(argv: list[str]) -> str | None:
         return None  # the full command line says what is wrong, in its own words
     if loaded.clashes():
         return None  # ambiguous ids: the full command line refuses to count
+    from kitamono.controls import printable
+
     for note in loaded.notes:
-        print(note, file=sys.stderr)
+        print(printable(note), file=sys.stderr)
     for problem in loaded.problems:
-        print(f"{t('warning.prefix')}: {problem}", file=sys.stderr)
+        print(printable(f"{t('warning.prefix')}: {problem}"), file=sys.stderr)
     return f"{len(loaded) if fy is None else loaded.count_received_in(fy)}\n"

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from kitamono.errors import DataError
 from kitamono.i18n import t
-from kitamono.models import Case, Company, Conflict, Contact, Event
+from kitamono.models import STORED, Case, Company, Conflict, Contact, Event
 
 #: Header fields that hold a nested record: merged leaf by leaf (``company.name``).
 _NESTED: dict[str, type[BaseModel]] = {"company": Company, "contact": Contact}
@@ -56,7 +56,7 @@ def parse_case(text: str, name: str) -> Case:
 
     try:
         data = parse_case_text(Path(name), text)
-        return Case.model_validate(data)
+        return Case.model_validate(data, context=STORED)
     except DataError as error:
         raise MergeError(str(error)) from None
     except ValidationError as error:
@@ -87,7 +87,9 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
             merged[key] = other
         else:
             merged[key] = mine
-            found.append(Conflict(field=key, ours=describe_value(mine), theirs=describe_value(other)))
+            found.append(Conflict.model_validate(
+                {"field": key, "ours": describe_value(mine), "theirs": describe_value(other)}, context=STORED
+            ))  # fmt: skip
     events = merge_sequences(base.events if base else [], ours.events, theirs.events, _event_key)
     events = sorted(events, key=lambda e: e.date)  # stable: same-day events keep their order
     recorded = merge_sequences(base.conflicts if base else [], ours.conflicts, theirs.conflicts, _conflict_key)
@@ -95,7 +97,7 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
     new = [c for c in found if _conflict_key(c) not in known]
     data = _unflatten(merged)
     try:
-        case = Case.model_validate({**data, "events": events, "conflicts": [*recorded, *new]})
+        case = Case.model_validate({**data, "events": events, "conflicts": [*recorded, *new]}, context=STORED)
     except ValidationError as error:  # every value came from a valid case; kept as a named error
         from kitamono.reference import validation_message
 

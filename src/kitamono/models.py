@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from kitamono.controls import NOT_IN_LINE, NOT_IN_TEXT, visible
 
 from kitamono.ids import parse_case_id
 
@@ -275,21 +278,49 @@ class RoutingRules(Strict):
         return self
 
 
+# --- text in a case -------------------------------------------------------------------------------
+
+#: The validation context for a case read back from its file: control characters a hand edit left
+#: there are kept (and shown spelled out, see ``controls.printable``) instead of hiding the case.
+#: Everything else that makes a case (the command line, an import, an edit) refuses them.
+STORED: dict[str, Any] = {"stored": True}
+
+
+def _refusing(pattern: re.Pattern[str], key: str):  # noqa: ANN202 - a pydantic after-validator
+    def check(value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get("stored"):
+            return value
+        found = pattern.search(value)
+        if found is not None:
+            from kitamono.i18n import t
+
+            raise PydanticCustomError("control_character", t(key, char=visible(found.group())))
+        return value
+
+    return check
+
+
+#: One line of text (a title, a name, an id): no control characters, no tab or line break.
+Line = Annotated[str, AfterValidator(_refusing(NOT_IN_LINE, "models.not_in_line"))]
+#: Text that may run over several lines (a summary, a note): line breaks and tabs, no other control.
+Text = Annotated[str, AfterValidator(_refusing(NOT_IN_TEXT, "models.not_in_text"))]
+
+
 # --- cases ----------------------------------------------------------------------------------------
 
 
 class Company(Strict):
-    name: str = Field(min_length=1)
-    municipality: str = Field(min_length=1)
-    bank: str | None = None  # the company's own bank (an institution id), when known
+    name: Line = Field(min_length=1)
+    municipality: Line = Field(min_length=1)
+    bank: Line | None = None  # the company's own bank (an institution id), when known
 
 
 class Contact(Strict):
     """Personal data: shown only when asked (``--with-contacts``)."""
 
-    person: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    person: Line | None = None
+    phone: Line | None = None
+    email: Line | None = None
 
 
 class Event(Strict):
@@ -297,21 +328,21 @@ class Event(Strict):
 
     type: EventType
     date: date
-    by: str
-    to: str | None = None  # referred
-    lead: str | None = None  # started
-    supporting: list[str] = []  # started
-    members: list[str] = []  # team_formed
-    outcome: str | None = None  # closed
-    note: str | None = None
+    by: Line
+    to: Line | None = None  # referred
+    lead: Line | None = None  # started
+    supporting: list[Line] = []  # started
+    members: list[Line] = []  # team_formed
+    outcome: Text | None = None  # closed
+    note: Text | None = None
 
 
 class Conflict(Strict):
     """Two clones changed the same header field differently; kept until someone resolves it."""
 
-    field: str
-    ours: str | None
-    theirs: str | None
+    field: Line
+    ours: Text | None
+    theirs: Text | None
 
 
 class Case(Strict):
@@ -320,12 +351,12 @@ class Case(Strict):
     id: str
     demo: bool = False
     received_on: date
-    received_by: str
+    received_by: Line
     channel: Channel
     company: Company
     contact: Contact | None = None
-    title: str = Field(min_length=1)
-    summary: str = ""
+    title: Line = Field(min_length=1)
+    summary: Text = ""
     field: CaseField
     needs: list[Competence] = []
     approved_project: date | None = None  # 地域経済牽引事業計画の承認日

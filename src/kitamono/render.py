@@ -10,14 +10,16 @@ user of rich tables, tabulate and openpyxl, and imports each only when that form
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
+
+from kitamono.controls import printable
 
 Format = Literal["table", "plain", "markdown", "csv", "json", "xlsx", "html"]
 FORMATS: tuple[str, ...] = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
@@ -112,65 +114,80 @@ def render_text(report: Report, fmt: str, era: bool = False, width: int | None =
 def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
     from tabulate import tabulate
 
+    shown = _markdown_text if markdown else printable
     parts: list[str] = []
     multiple = len(report.tables) > 1 or markdown
     if markdown and report.title:
-        parts.append(f"# {report.title}\n")
+        parts.append(f"# {shown(report.title)}\n")
     for table in report.tables:
         if multiple and table.title:
-            parts.append(f"## {table.title}\n" if markdown else f"【{table.title}】")
-        rows = [[cell_text(v, era) for v in row] for row in table.rows]
+            parts.append(f"## {shown(table.title)}\n" if markdown else f"【{shown(table.title)}】")
+        rows = [[shown(cell_text(v, era)) for v in row] for row in table.rows]
         align = ["right" if c.numeric else "left" for c in table.columns]
         text = tabulate(
-            rows, headers=[c.label for c in table.columns], tablefmt=style, colalign=align or None,
+            rows, headers=[shown(c.label) for c in table.columns], tablefmt=style, colalign=align or None,
             disable_numparse=True,  # cells are already text; type sniffing costs seconds on long tables
         )
         parts.append(text + ("\n" if markdown else ""))
         if table.note:
-            parts.append(table.note + ("\n" if markdown else ""))
+            parts.append(shown(table.note) + ("\n" if markdown else ""))
         if multiple and not markdown:
             parts.append("")
     if report.summary:
         if markdown:
-            parts.append("\n".join(f"- {line}" for line in report.summary) + "\n")
+            parts.append("\n".join(f"- {shown(line)}" for line in report.summary) + "\n")
         else:
-            parts.extend(report.summary)
+            parts.extend(shown(line) for line in report.summary)
     return "\n".join(parts).rstrip("\n") + "\n"
+
+
+#: What markdown would read as markup rather than text (emphasis, code, links, HTML, table cells).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>|~&#!])")
+
+
+def _markdown_text(text: str) -> str:
+    """Text that reads as itself in markdown, a table cell included: markup escaped, lines as <br>."""
+    return _MARKDOWN.sub(r"\\\1", printable(text)).replace("\r\n", "<br>").replace("\n", "<br>")
 
 
 def _rich(report: Report, era: bool, width: int | None) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table as RichTable
+    from rich.text import Text
+
+    def shown(text: str) -> Text:  # a Text is never read as markup: [/bold] stays [/bold]
+        return Text(printable(text))
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 120, force_terminal=True, highlight=False, soft_wrap=False)
     for table in report.tables:
-        rich_table = RichTable(title=table.title or None, box=box.SIMPLE_HEAVY, title_justify="left")
+        title = shown(table.title) if table.title else None
+        rich_table = RichTable(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
         for column in table.columns:
-            rich_table.add_column(column.label, justify="right" if column.numeric else "left", overflow="fold")
+            rich_table.add_column(shown(column.label), justify="right" if column.numeric else "left", overflow="fold")
         for row in table.rows:
-            rich_table.add_row(*(cell_text(v, era) for v in row))
+            rich_table.add_row(*(shown(cell_text(v, era)) for v in row))
         console.print(rich_table)
         if table.note:
-            console.print(table.note, markup=False)
+            console.print(shown(table.note))
     for line in report.summary:
-        console.print(line, markup=False)
+        console.print(shown(line))
     return buffer.getvalue()
 
 
 def _csv(report: Report, era: bool) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    from kitamono.sheets import csv_text
+
+    rows: list[list[Any]] = []
     for index, table in enumerate(report.tables):
         if len(report.tables) > 1:
             if index:
-                writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow([c.label for c in table.columns])
-        for row in table.rows:
-            writer.writerow([_csv_cell(v, era) for v in row])
-    return "\ufeff" + buffer.getvalue()
+                rows.append([])
+            rows.append([table.title])
+        rows.append([c.label for c in table.columns])
+        rows.extend([_csv_cell(v, era) for v in row] for row in table.rows)
+    return csv_text(rows)
 
 
 def _csv_cell(value: Any, era: bool) -> Any:
@@ -182,43 +199,17 @@ def _csv_cell(value: Any, era: bool) -> Any:
 
 
 def write_xlsx(report: Report, out: BinaryIO, era: bool = False) -> None:
-    """One sheet per table, a bold frozen header row, dates as real dates."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """One sheet per table (through the one spreadsheet writer), dates as real dates."""
+    from kitamono.sheets import Sheet, xlsx_bytes
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    used: set[str] = set()
-    for table in report.tables:
-        sheet = workbook.create_sheet(_sheet_name(table.title or report.title or "Sheet", used))
-        sheet.append([c.label for c in table.columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_xlsx_cell(v, era) for v in row])
-        for column_cells in sheet.iter_cols(min_row=2):
-            for cell in column_cells:
-                if isinstance(cell.value, (date, datetime)):
-                    cell.number_format = "yyyy-mm-dd"
-        for index, column in enumerate(table.columns, start=1):
-            values = [column.label] + [cell_text(r[index - 1], era) for r in table.rows[:200]]
-            width = max((_display_width(v) for v in values), default=8)
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, width + 2)
-        sheet.freeze_panes = "A2"
+    sheets = [
+        Sheet(table.title or report.title or "Sheet", [c.label for c in table.columns],
+              [[_xlsx_cell(v, era) for v in row] for row in table.rows])
+        for table in report.tables
+    ]  # fmt: skip
     if report.summary:
-        sheet = workbook.create_sheet(_sheet_name("概要", used))
-        for line in report.summary:
-            sheet.append([line])
-    workbook.save(out)
-
-
-def _sheet_name(title: str, used: set[str]) -> str:
-    base = "".join("_" if ch in '[]:*?/\\' else ch for ch in title)[:28] or "Sheet"
-    name, n = base, 2
-    while name in used:
-        name, n = f"{base[:26]}_{n}", n + 1
-    used.add(name)
-    return name
+        sheets.append(Sheet("概要", None, [[line] for line in report.summary]))
+    out.write(xlsx_bytes(sheets))
 
 
 def _xlsx_cell(value: Any, era: bool) -> Any:
@@ -251,38 +242,43 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 _COLOURS = ("#2a5d8f", "#e07b39", "#5a9e4b", "#b84a62", "#7d6bb3", "#888888")
 
 
-def _html(report: Report, era: bool) -> str:
+def _html_text(text: str) -> str:
+    """Text that reads as itself in HTML, control characters spelled out."""
     from html import escape
 
+    return escape(printable(text))
+
+
+def _html(report: Report, era: bool) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="ja"><head><meta charset="utf-8">',
-        f"<title>{escape(report.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(report.title)}</h1>",
+        f"<title>{_html_text(report.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_html_text(report.title)}</h1>",
     ]
     if report.summary:
-        parts.append("<ul class=\"summary\">" + "".join(f"<li>{escape(s)}</li>" for s in report.summary) + "</ul>")
+        parts.append("<ul class=\"summary\">" + "".join(f"<li>{_html_text(s)}</li>" for s in report.summary) + "</ul>")
     for chart in report.charts:
         parts.append(_svg_chart(chart))
     for table in report.tables:
-        parts.append(f"<h2>{escape(table.title)}</h2>")
-        head = "".join(f"<th>{escape(c.label)}</th>" for c in table.columns)
+        parts.append(f"<h2>{_html_text(table.title)}</h2>")
+        head = "".join(f"<th>{_html_text(c.label)}</th>" for c in table.columns)
         body = []
         for row in table.rows:
             cells = "".join(
-                f'<td class="num">{escape(cell_text(v, era))}</td>' if c.numeric else f"<td>{escape(cell_text(v, era))}</td>"
+                f'<td class="num">{_html_text(cell_text(v, era))}</td>' if c.numeric
+                else f"<td>{_html_text(cell_text(v, era))}</td>"
                 for c, v in zip(table.columns, row)
-            )
+            )  # fmt: skip
             body.append(f"<tr>{cells}</tr>")
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         if table.note:
-            parts.append(f"<p>{escape(table.note)}</p>")
+            parts.append(f"<p>{_html_text(table.note)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def _svg_chart(chart: Chart) -> str:
-    from html import escape
     from math import ceil
 
     names = list(chart.series)
@@ -307,19 +303,21 @@ def _svg_chart(chart: Chart) -> str:
             h = height * value / top
             shapes.append(
                 f'<rect x="{x0 + j * bar:.0f}" y="{base - h:.1f}" width="{bar - 2}" height="{h:.1f}" '
-                f'fill="{_COLOURS[j % len(_COLOURS)]}"><title>{escape(name)} {escape(label)}: {value:g}</title></rect>'
+                f'fill="{_COLOURS[j % len(_COLOURS)]}">'
+                f"<title>{_html_text(name)} {_html_text(label)}: {value:g}</title></rect>"
             )
         shapes.append(
             f'<text x="{x0 + bar * len(names) / 2:.0f}" y="{base + 14}" font-size="10" '
-            f'text-anchor="middle">{escape(label)}</text>'
+            f'text-anchor="middle">{_html_text(label)}</text>'
         )
     legend = "".join(
-        f'<span><i style="background:{_COLOURS[j % len(_COLOURS)]}"></i>{escape(n)}</span>' for j, n in enumerate(names)
+        f'<span><i style="background:{_COLOURS[j % len(_COLOURS)]}"></i>{_html_text(n)}</span>'
+        for j, n in enumerate(names)
     )
     return (
-        f'<figure class="chart"><figcaption>{escape(chart.title)}</figcaption>'
+        f'<figure class="chart"><figcaption>{_html_text(chart.title)}</figcaption>'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 24}" role="img" '
-        f'aria-label="{escape(chart.title)}">{"".join(shapes)}</svg><div class="legend">{legend}</div></figure>'
+        f'aria-label="{_html_text(chart.title)}">{"".join(shapes)}</svg><div class="legend">{legend}</div></figure>'
     )
 
 

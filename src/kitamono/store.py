@@ -556,12 +556,12 @@ def case_from_text(path: Path, text: str) -> Any:
     """The ``Case`` in a case file's text, or a DataError naming the file and what is wrong."""
     from pydantic import ValidationError
 
-    from kitamono.models import Case
+    from kitamono.models import STORED, Case
     from kitamono.reference import validation_message
 
     data = parse_case_text(path, text)
     try:
-        return Case.model_validate(data)
+        return Case.model_validate(data, context=STORED)  # what a hand edit left is shown, not hidden
     except ValidationError as error:
         raise DataError(f"{path}: {validation_message(error)}") from None
 

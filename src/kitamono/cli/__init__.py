@@ -22,24 +22,28 @@ class _Group(TyperGroup):
     """The root group: every command runs inside its error handling."""
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from kitamono.cli.common import fail
         from kitamono.errors import KitamonoError
 
         try:
             return super().invoke(ctx)
         except KitamonoError as error:
-            typer.echo(f"{t('error.prefix')}: {error}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(error))
         except OSError as error:
             where = f" ({error.filename})" if error.filename else ""
-            typer.echo(f"{t('error.prefix')}: {t('error.os', reason=error.strerror or error)}{where}", err=True)
-            raise typer.Exit(1) from None
+            fail(f"{t('error.os', reason=error.strerror or error)}{where}")
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
             raise  # usage errors (exit 2) and deliberate exits stay with Typer
         except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+            from pydantic import ValidationError
+
+            if isinstance(error, ValidationError):  # a value typed on the command line, e.g. a --note
+                from kitamono.reference import validation_message
+
+                fail(validation_message(error))
             if os.environ.get("KITAMONO_DEBUG"):
                 raise
-            typer.echo(f"{t('error.prefix')}: {t('error.unexpected', kind=type(error).__name__)}", err=True)
-            raise typer.Exit(1) from None
+            fail(t("error.unexpected", kind=type(error).__name__))
 
     def list_commands(self, ctx):  # type: ignore[no-untyped-def]
         return list(self.commands)  # in the order they were added, not alphabetical

@@ -31,16 +31,19 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("opt.as_of"), met
 
 def fail(message: str) -> NoReturn:
     """One line on stderr and exit 1: the way every domain error leaves kitamono."""
-    typer.echo(f"{t('error.prefix')}: {message}", err=True)
+    info(f"{t('error.prefix')}: {message}")
     raise typer.Exit(1)
 
 
 def warn(message: str) -> None:
-    typer.echo(f"{t('warning.prefix')}: {message}", err=True)
+    info(f"{t('warning.prefix')}: {message}")
 
 
 def info(message: str) -> None:
-    typer.echo(message, err=True)
+    """A message on stderr; text quoted from a file never sends a control character to the terminal."""
+    from kitamono.controls import printable
+
+    typer.echo(printable(message), err=True)
 
 
 def load_cases(repo):  # -> index.Loaded
@@ -130,6 +133,10 @@ def emit(report, fmt: str | None, output: Path | None, era: bool = False,
         width = shutil.get_terminal_size((120, 24)).columns
     text = render_text(report, fmt, era=era, width=width)
     if output is None:
+        if sys.stdout.isatty():  # csv or json read on a terminal: no control character sent to it
+            from kitamono.controls import printable
+
+            text = printable(text)
         sys.stdout.write(text)
         sys.stdout.flush()
     else:

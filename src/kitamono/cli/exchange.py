@@ -59,6 +59,10 @@ def export(
         raise
     data = export_bytes(cases, ref, chosen, redact)
     if output is None:
+        if chosen != "xlsx" and sys.stdout.isatty():  # read on a terminal: no control character sent to it
+            from kitamono.controls import printable
+
+            data = printable(data.decode("utf-8")).encode("utf-8")
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -76,7 +80,7 @@ def import_cases(
     file: Annotated[Path, typer.Argument(help=t("exchange.arg.file"), metavar="FILE", show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help=t("exchange.opt.dry_run"))] = False,
 ) -> None:
-    from kitamono.exchange import MAX_LISTED_PROBLEMS, DamagedCases, ImportRejected, import_file, plan_lines
+    from kitamono.exchange import MAX_LISTED_PROBLEMS, DamagedCases, ImportPlan, ImportRejected, import_file, plan_lines
 
     repo = repository()
     ref = reference(repo)
@@ -96,6 +100,8 @@ def import_cases(
         return
     for case in result.created:
         typer.echo(case.id)
+    for line in plan_lines(ImportPlan(plan.duplicates)):
+        info(line)
     info(t("exchange.summary", added=len(result.created), unchanged=len(plan.unchanged)))
     if result.created:
         _auto_commit(repo, [c.id for c in result.created])

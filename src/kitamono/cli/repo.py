@@ -32,6 +32,7 @@ def init(
 
 def check(fmt: FormatOpt = None) -> None:
     from kitamono.checks import check_repository
+    from kitamono.controls import printable
     from kitamono.gitsync import driver_problems
     from kitamono.render import Column, simple_report
 
@@ -54,6 +55,6 @@ def check(fmt: FormatOpt = None) -> None:
             if problem.level == "warning":
                 warn(problem.line())
             else:
-                typer.echo(problem.line())
+                typer.echo(printable(problem.line()))  # a problem may quote a hand-edited file
     if errors:
         raise typer.Exit(1)

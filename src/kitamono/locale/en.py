@@ -553,7 +553,6 @@ MESSAGES: dict[str, str] = {
     "exchange.duplicate_id": "ID '{id}' repeats row {other}",
     "exchange.exists_different": "case '{id}' already exists with different content (columns: {columns}). Import never changes an existing case; use kitamono case edit {id} to fix it",
     "exchange.appeared": "the file of case '{id}' was created during the import. Import again (rows already imported are skipped)",
-    "exchange.xlsx_bad_char": "'{column}' of case {id} holds a character xlsx cannot keep (a control character or CR). Export as csv or jsonl",
     "exchange.xlsx_too_long": "'{column}' of case {id} is longer than an xlsx cell holds ({limit} characters). Export as csv or jsonl",
     "exchange.sheet": "Cases",
     "exchange.col.id": "ID",
@@ -676,4 +675,15 @@ MESSAGES: dict[str, str] = {
     "store.ambiguous_ids": "Stopped: some case files share an id, or a case's id does not match its file name, so cases cannot be counted correctly: {files}. Run kitamono check and fix them",
     "index.not_saved": "{path} cannot be written, so every case file was read without the index (same result, only slower)",
     "check.interrupted_write": "temporary file left by an interrupted write (the next command that records removes it; deleting it now is safe)",
+    # --- sheets ---
+    "models.not_in_line": "contains a character that cannot be used here ({char}): this field takes no line breaks, tabs or other invisible control characters; remove it",
+    "models.not_in_text": "contains a character that cannot be used here ({char}): apart from line breaks and tabs, invisible control characters are not allowed; remove it",
+    "sheets.file_too_big": "{path} is {size} MB, more than can be imported (at most {limit} MB); split it and import the parts",
+    "sheets.unpacks_too_big": "{path} unpacks to {size} MB, more than can be imported (at most {limit} MB); split it and import the parts",
+    "sheets.too_many_rows": "The sheet in {path} has {rows} rows, more than can be imported (at most {limit} rows, the header included); split it and import the parts",
+    "sheets.rows_over": "The sheet in {path} has more than {limit} rows (the header included); at most {limit} rows can be imported from one file; split it and import the parts",
+    "sheets.too_many_columns": "The sheet in {path} has {columns} columns, more than can be imported (at most {limit}); delete the unused columns and import it again",
+    "sheets.cell_too_long": "Row {row}, column {column} of sheet {sheet} is longer than an xlsx cell holds ({limit} characters); write it in another format such as csv",
+    "sheets.same_case_differs": "the same inquiry as row {other} (same date received, institution, company and title) but {columns} differ; if they are two inquiries, give them different titles; if they are one, delete one of the rows, then import again",
+    "sheets.plan_duplicate": "Row {row}: the same inquiry as row {other}, imported once (this row adds nothing)",
 }

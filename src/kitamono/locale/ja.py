@@ -553,7 +553,6 @@ MESSAGES: dict[str, str] = {
     "exchange.duplicate_id": "ID「{id}」は{other}行目と重複しています",
     "exchange.exists_different": "案件「{id}」はすでにあり、内容が違います(違う列: {columns})。取り込みでは既存の案件を変更しません。直すなら kitamono case edit {id} を使ってください",
     "exchange.appeared": "案件「{id}」のファイルが取り込み中に作られました。もう一度取り込んでください(取り込み済みの行は飛ばします)",
-    "exchange.xlsx_bad_char": "案件 {id} の「{column}」に xlsx では保てない文字(制御文字や CR)があります。csv か jsonl で書き出してください",
     "exchange.xlsx_too_long": "案件 {id} の「{column}」が xlsx の1セルの上限({limit}文字)を超えます。csv か jsonl で書き出してください",
     "exchange.sheet": "案件",
     "exchange.col.id": "ID",
@@ -676,4 +675,15 @@ MESSAGES: dict[str, str] = {
     "store.ambiguous_ids": "案件IDが重複しているか、ファイル名と案件IDが一致しない案件ファイルがあり、案件を正しく数えられないため中止しました: {files}。kitamono check で確かめて直してください",
     "index.not_saved": "{path} に書き込めないため、索引を使わずに案件ファイルをすべて読みました(結果は同じですが、時間がかかります)",
     "check.interrupted_write": "中断された書き込みの一時ファイルが残っています(次に記録するときに自動で消えます。今消してもかまいません)",
+    # --- sheets ---
+    "models.not_in_line": "使えない文字 ({char}) が入っています。この項目には、改行・タブや制御文字などの見えない文字は入れられません。取り除いてください",
+    "models.not_in_text": "使えない文字 ({char}) が入っています。改行とタブのほかは、制御文字などの見えない文字は入れられません。取り除いてください",
+    "sheets.file_too_big": "「{path}」は {size} MB あり、取り込める大きさ(上限 {limit} MB)を超えています。ファイルを分けて取り込んでください",
+    "sheets.unpacks_too_big": "「{path}」は展開すると {size} MB になり、取り込める大きさ(上限 {limit} MB)を超えています。ファイルを分けて取り込んでください",
+    "sheets.too_many_rows": "「{path}」の表は {rows} 行あり、取り込める行数(上限 {limit} 行、見出しを含む)を超えています。ファイルを分けて取り込んでください",
+    "sheets.rows_over": "「{path}」の表は {limit} 行(見出しを含む)を超えています。取り込めるのは1ファイル {limit} 行までです。ファイルを分けて取り込んでください",
+    "sheets.too_many_columns": "「{path}」の表は {columns} 列あり、取り込める列数(上限 {limit} 列)を超えています。使っていない列を削除してから取り込んでください",
+    "sheets.cell_too_long": "表「{sheet}」の {row}行目 {column}列目が xlsx の1セルの上限({limit}文字)を超えます。csv など別の形式で書き出してください",
+    "sheets.same_case_differs": "{other}行目と同じ案件(受付日・受付機関・会社名・件名が同じ)ですが、{columns} が違います。別の案件なら件名を書き分け、同じ案件なら片方の行を消してから取り込んでください",
+    "sheets.plan_duplicate": "{row}行目: {other}行目と同じ案件なので、1件として取り込みます(この行からは追加しません)",
 }
