@@ -11,7 +11,8 @@ and the header fields that could not be merged::
                 ``conflicts: [{field: company.name, ours: …, theirs: …}]`` for a person to settle
     conflicts   earlier unresolved conflicts stay until one side removes them
 
-Pure: texts in, text out; no git, no files.
+Pure: texts in, text out; no git, no files. A text becomes a case, and a case its text, exactly
+as a case file does: through the one reader and writer of case text.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pydantic import BaseModel, ValidationError
 
 from kitamono.errors import DataError
 from kitamono.i18n import t
-from kitamono.models import STORED, Case, Company, Conflict, Contact, Event
+from kitamono.models import STORED, Case, Company, Conflict, Contact
+from kitamono.reference import validation_message  # TODO(issue 12): from kitamono.caseio
+from kitamono.store import case_from_text, case_text  # TODO(issue 12): from kitamono.caseio
 
 #: Header fields that hold a nested record: merged leaf by leaf (``company.name``).
 _NESTED: dict[str, type[BaseModel]] = {"company": Company, "contact": Contact}
@@ -52,17 +55,10 @@ class MergeResult:
 
 def parse_case(text: str, name: str) -> Case:
     """The Case in ``text``, or a MergeError naming which side (``name``) is unreadable."""
-    from kitamono.store import parse_case_text
-
     try:
-        data = parse_case_text(Path(name), text)
-        return Case.model_validate(data, context=STORED)
-    except DataError as error:
+        return case_from_text(Path(name), text)
+    except DataError as error:  # "ours: …": the side, then what is wrong with it
         raise MergeError(str(error)) from None
-    except ValidationError as error:
-        from kitamono.reference import validation_message
-
-        raise MergeError(f"{name}: {validation_message(error)}") from None
 
 
 def merge_case_texts(base: str | None, ours: str, theirs: str) -> MergeResult:
@@ -73,8 +69,6 @@ def merge_case_texts(base: str | None, ours: str, theirs: str) -> MergeResult:
 
 def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
     """The merged case: header field by field, events and recorded conflicts as multisets."""
-    from kitamono.store import case_text
-
     base_leaves = header_leaves(base) if base is not None else {}
     ours_leaves, theirs_leaves = header_leaves(ours), header_leaves(theirs)
     merged: dict[str, Any] = {}
@@ -90,17 +84,15 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
             found.append(Conflict.model_validate(
                 {"field": key, "ours": describe_value(mine), "theirs": describe_value(other)}, context=STORED
             ))  # fmt: skip
-    events = merge_sequences(base.events if base else [], ours.events, theirs.events, _event_key)
+    events = merge_sequences(base.events if base else [], ours.events, theirs.events, record_key)
     events = sorted(events, key=lambda e: e.date)  # stable: same-day events keep their order
-    recorded = merge_sequences(base.conflicts if base else [], ours.conflicts, theirs.conflicts, _conflict_key)
-    known = {_conflict_key(c) for c in recorded}
-    new = [c for c in found if _conflict_key(c) not in known]
+    recorded = merge_sequences(base.conflicts if base else [], ours.conflicts, theirs.conflicts, record_key)
+    known = {record_key(c) for c in recorded}
+    new = [c for c in found if record_key(c) not in known]
     data = _unflatten(merged)
     try:
         case = Case.model_validate({**data, "events": events, "conflicts": [*recorded, *new]}, context=STORED)
     except ValidationError as error:  # every value came from a valid case; kept as a named error
-        from kitamono.reference import validation_message
-
         raise MergeError(t("merge.invalid_result", problem=validation_message(error))) from None
     return MergeResult(case, case_text(case), found)
 
@@ -165,13 +157,10 @@ def describe_value(value: Any) -> str | None:
 # --- events and recorded conflicts ----------------------------------------------------------------
 
 
-def _event_key(event: Event) -> str:
-    """An event's identity: its type, date, institution and every other field."""
-    return json.dumps(event.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-
-
-def _conflict_key(conflict: Conflict) -> str:
-    return json.dumps(conflict.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+def record_key(record: BaseModel) -> str:
+    """An event's (or a recorded conflict's) identity: its type, date, institution and every other
+    field. Two records with the same key are the same record, wherever they were written."""
+    return json.dumps(record.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
 
 
 def merge_sequences(base: Iterable, ours: Iterable, theirs: Iterable, key) -> list:

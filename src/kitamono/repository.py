@@ -14,18 +14,18 @@ only registers the driver again (and restores the ``.gitattributes`` rule if it 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kitamono.errors import RepositoryError
+from kitamono.gitsync.driver import ensure_attributes, ensure_excludes, register_driver
+from kitamono.gitsync.git import git_available, is_work_tree, run_git
 from kitamono.i18n import t
+from kitamono.reference import load_reference
 from kitamono.store import (
     CASES_DIR,
     LOCAL_DIR,
     SETTINGS_FILE,
-    LocalSettings,
     Repository,
     atomic_write,
     read_local,
@@ -47,22 +47,8 @@ class InitResult:
     messages: list[str] = field(default_factory=list)
 
 
-def _inside_git(path: Path) -> bool:
-    if shutil.which("git") is None:
-        return True  # nothing to do without git
-    result = subprocess.run(
-        ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return result.returncode == 0 and result.stdout.strip() == "true"
-
-
 def init_repository(path: Path, institution: str | None, git_config: bool = False) -> InitResult:
     """Create the repository at ``path`` (or set up this clone of an existing one)."""
-    from kitamono.gitsync import ensure_attributes, ensure_excludes, is_work_tree, register_driver
-
-    from kitamono.reference import load_reference
-
     root = path.expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise RepositoryError(t("init.not_a_folder", path=root))
@@ -85,8 +71,8 @@ def init_repository(path: Path, institution: str | None, git_config: bool = Fals
             keep.write_text("", encoding="utf-8")
         _ensure_gitignore(root)
         ensure_attributes(root)
-        if not _inside_git(root):
-            subprocess.run(["git", "init", "-q", str(root)], check=False, capture_output=True)
+        if git_available() and not is_work_tree(root):
+            run_git(root, "init", "-q")
             result.messages.append(t("init.git_init"))
         result.messages.append(t("init.created", path=root))
     if not existing or institution is not None or git_config:

@@ -36,7 +36,8 @@ from kitamono.ids import parse_case_id, shown
 SETTINGS_FILE = "kitamono.yaml"
 LOCAL_DIR = ".kitamono"
 CASES_DIR = "cases"
-_CONFLICT_MARKER = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
+#: A line git writes around the sides of a conflict it could not merge: a file holding one is no case yet.
+CONFLICT_MARKERS = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
 #: A link's entry in a scan: no real file has this size, so an index never takes one for the other.
 LINK_SIZE = -1
 
@@ -322,7 +323,7 @@ def _tracked(root: Path, relative: str) -> bool:
     """Whether git tracks ``relative`` in this clone (False outside git, or without git)."""
     if not (root / ".git").exists():
         return False
-    from kitamono.gitsync import run_git
+    from kitamono.gitsync.git import run_git
 
     try:
         return run_git(root, "ls-files", "--error-unmatch", "--", relative).returncode == 0
@@ -521,7 +522,7 @@ def parse_case_text(path: Path, text: str) -> Any:
 
     from kitamono import yamlio
 
-    if _CONFLICT_MARKER.search(text):
+    if CONFLICT_MARKERS.search(text):
         raise DataError(f"{path}: {t('store.conflict_markers')}")
     try:
         data = yamlio.load(text)

@@ -10,6 +10,7 @@ import typer
 from kitamono.cli.common import (
     FormatOpt,
     OutputOpt,
+    auto_commit,
     emit,
     fail,
     info,
@@ -116,7 +117,7 @@ def new(
     else:
         typer.echo(logged.case.id)
     info(t("case.created", id=logged.case.id))
-    _auto_commit(repo, logged.case.id)
+    auto_commit(repo, [logged.case.id])
 
 
 def _after_new(case, ref) -> None:
@@ -127,15 +128,6 @@ def _after_new(case, ref) -> None:
         return
     for line in suggestion_lines(route_case(case, ref), ref):
         info(line)
-
-
-def _auto_commit(repo, case_id: str) -> None:
-    try:
-        from kitamono.gitsync import auto_commit
-    except ImportError:
-        return
-    for message in auto_commit(repo, sys.argv[1:], [case_id]) or []:
-        warn(message)
 
 
 @app.command("show", help=t("help.case.show"))
@@ -218,7 +210,7 @@ def _record(case_id: str, event_type: str, date: str | None, by: str | None, not
     event = Event(type=event_type, date=when, by=ref.institution(actor).id, note=note, **resolved)
     record_event(repo, case_id, event, ref, now)
     info(t("case.event_recorded", id=case_id, event=t(f"event.{event_type}")))
-    _auto_commit(repo, case_id)
+    auto_commit(repo, [case_id])
 
 
 @app.command("refer", help=t("help.case.refer"))
@@ -287,4 +279,4 @@ def edit(case_id: CaseIdArg) -> None:
         info(t("edit.unchanged", id=case_id))
         return
     info(t("edit.saved", id=case_id))
-    _auto_commit(repo, case_id)
+    auto_commit(repo, [case_id])

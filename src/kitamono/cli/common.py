@@ -162,3 +162,14 @@ def split_list(values: list[str] | None) -> list[str]:
             if part.strip():
                 items.append(part.strip())
     return items
+
+
+def auto_commit(repo, case_ids: list[str]) -> None:
+    """After a writing command: one git commit of the cases it wrote, when ``auto_commit: true``.
+
+    The command has succeeded already; what kept the commit from being made is said as warnings.
+    """
+    from kitamono import gitsync
+
+    for message in gitsync.auto_commit(repo, sys.argv[1:], case_ids):
+        warn(message)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kitamono.cli.common import fail, info, reference, repository, today
+from kitamono.cli.common import auto_commit, fail, info, reference, repository, today
 from kitamono.i18n import t
 
 
@@ -104,12 +104,4 @@ def import_cases(
         info(line)
     info(t("exchange.summary", added=len(result.created), unchanged=len(plan.unchanged)))
     if result.created:
-        _auto_commit(repo, [c.id for c in result.created])
-
-
-def _auto_commit(repo, case_ids: list[str]) -> None:
-    try:
-        from kitamono.gitsync import auto_commit
-    except ImportError:
-        return
-    auto_commit(repo, sys.argv[1:], case_ids)
+        auto_commit(repo, [c.id for c in result.created])

@@ -10,6 +10,7 @@ import typer
 from kitamono.cli.common import (
     FormatOpt,
     OutputOpt,
+    auto_commit,
     emit,
     info,
     optional_repository,
@@ -106,7 +107,7 @@ def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
             raise typer.Exit(1)
     record_events(repo, case.id, events, ref, now)
     info(t("routing.recorded", id=case.id, n=len(events)))
-    _auto_commit(repo, case.id)
+    auto_commit(repo, [case.id])
 
 
 def _event_lines(events, ref) -> list[str]:
@@ -122,11 +123,3 @@ def _event_lines(events, ref) -> list[str]:
         else:
             lines.append(t("routing.planned_referred", to=institution_name(ref, event.to), **values))
     return lines
-
-
-def _auto_commit(repo, case_id: str) -> None:
-    try:
-        from kitamono.gitsync import auto_commit
-    except ImportError:
-        return
-    auto_commit(repo, sys.argv[1:], [case_id])

@@ -55,7 +55,7 @@ def sync(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
 
 def _stop_for_troubles(troubles) -> None:
     """Say what stops the sync, file by file, and end with what to do next."""
-    from kitamono.gitsync import field_label
+    from kitamono.reports.history import field_label
 
     for trouble in troubles:
         for conflict in trouble.conflicts:
@@ -76,7 +76,7 @@ def _stop_for_troubles(troubles) -> None:
 
 
 def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
-    from kitamono.gitsync import sync_report
+    from kitamono.reports.history import sync_report
     from kitamono.store import load_case_file
 
     if not result.arrived:
@@ -104,7 +104,8 @@ def log(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    from kitamono.gitsync import history, log_report
+    from kitamono.gitsync import history
+    from kitamono.reports.history import log_report
 
     repo = repository()
     found = history(repo, case_id)
