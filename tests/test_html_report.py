@@ -1,41 +1,97 @@
 """The year-end review as a browser shows it: Debian's Chromium, headless, offline, on the real file.
 
-Chromium loads the page from disk with networking off and prints the DOM it built; the test
-reads the tables, the numbers and the two SVG charts out of that DOM.
+One Chromium per test process, with networking off, loads each page from disk in a new tab and
+hands back the DOM it built (what ``--dump-dom`` prints), driven over its DevTools pipe; the tests
+read the tables, the numbers and the two SVG charts out of that DOM.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from test_reports import small  # noqa: F401  (the hand-built repository, with its worked-out numbers)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); .ci/run installs it"
-)
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); .ci/run installs it"),
+    pytest.mark.xdist_group("chromium"),  # the tests share one browser, so they run in one process
+]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def browser_dom(page: Path, profile: Path) -> str:
-    """The DOM Chromium builds from ``page``, with every network feature off."""
-    result = subprocess.run(
-        [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+class Browser:
+    """Headless Chromium driven over ``--remote-debugging-pipe`` (NUL-separated JSON on fds 3 and 4)."""
+
+    def __init__(self, profile: Path) -> None:
+        flags = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-            "--dump-dom", page.resolve().as_uri(),
-        ],
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "<html" in result.stdout, result.stderr[-2000:]
-    return result.stdout
+            "--disable-extensions", "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-pipe",
+        ]  # fmt: skip
+        # The pipe is the child's fds 3 (commands in) and 4 (answers out): the shell sets them up.
+        self.process = subprocess.Popen(
+            ["sh", "-c", 'exec "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null 2>&1', str(CHROMIUM), *flags, "about:blank"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+        )  # fmt: skip
+        self.sent = 0
+        self.pending = b""
+
+    def _read(self) -> dict[str, Any]:
+        while b"\0" not in self.pending:
+            chunk = self.process.stdout.read(65536)  # type: ignore[union-attr]
+            assert chunk, f"Chromium stopped (exit {self.process.poll()})"
+            self.pending += chunk
+        message, _, self.pending = self.pending.partition(b"\0")
+        return json.loads(message)
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None, until: str | None = None) -> dict:
+        """Send one command and return its result (after the event ``until``, when named)."""
+        self.sent += 1
+        message = {"id": self.sent, "method": method, "params": params or {}, **({"sessionId": session} if session else {})}
+        self.process.stdin.write(json.dumps(message).encode("utf-8") + b"\0")  # type: ignore[union-attr]
+        result, seen = None, until is None
+        while result is None or not seen:
+            answer = self._read()
+            if answer.get("id") == self.sent:
+                assert "error" not in answer, answer["error"]
+                result = answer["result"]
+            elif answer.get("method") == until and answer.get("sessionId") == session:
+                seen = True
+        return result
+
+    def dom(self, page: Path) -> str:
+        """The DOM Chromium builds from ``page`` once it has loaded, in a tab of its own."""
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.call("Page.enable", session=session)
+        self.call("Page.navigate", {"url": page.resolve().as_uri()}, session=session, until="Page.loadEventFired")
+        found = self.call("Runtime.evaluate", {"expression": "document.documentElement.outerHTML", "returnByValue": True},
+                          session=session)  # fmt: skip
+        self.call("Target.closeTarget", {"targetId": target})
+        return found["result"]["value"]
+
+    def close(self) -> None:
+        self.process.stdin.write(json.dumps({"id": 0, "method": "Browser.close"}).encode("utf-8") + b"\0")  # type: ignore[union-attr]
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    started = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield started
+    started.close()
 
 
 class Page(HTMLParser):
@@ -109,8 +165,8 @@ def test_the_review_opens_offline(review):
     assert html.count("<svg") == 2
 
 
-def test_chromium_shows_the_review(review, tmp_path):
-    page = Page(browser_dom(review, tmp_path / "profile"))
+def test_chromium_shows_the_review(review, browser):
+    page = Page(browser.dom(review))
     assert page.h1 == "2019年度 北のものづくり連携支援計画 年度末レビュー"
     assert page.summary[0] == "2019年度は相談受付 2 件、支援開始 1 件、支援実施 1 件、フォローアップ 2 件、終了 2 件でした。"
     assert "180日を超えて記録のない未終了の案件は 2 件です。" in page.summary
@@ -145,11 +201,11 @@ def test_chromium_shows_the_review(review, tmp_path):
     assert "実績計 2017–2018年度: 3" in targets_chart["bars"]
 
 
-def test_chromium_shows_the_demo_review_in_era_form(run, tmp_path):
+def test_chromium_shows_the_demo_review_in_era_form(run, tmp_path, browser):
     page_file = tmp_path / "demo.html"
     result = run("--repo", ROOT, "report", "annual", "--fy", "R4", "--era", "-o", page_file)
     assert result.exit_code == 0, result.stderr
-    page = Page(browser_dom(page_file, tmp_path / "profile"))
+    page = Page(browser.dom(page_file))
     assert page.h1 == "令和4年度 北のものづくり連携支援計画 年度末レビュー"
     targets = page.tables["想定する支援件数と実績"]
     assert [row[0] for row in targets[1:]] == ["平成29–30年度", "令和元年度", "令和2年度", "令和3年度", "令和4年度", "計画期間の合計"]

@@ -6,8 +6,8 @@ expected counts in each test are worked out from that list by hand.
 
 from __future__ import annotations
 
+import itertools
 import json
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,10 +15,9 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from kitamono.cli import app
-
+#: Numbers the property test's repositories, one per example.
+EXAMPLES = itertools.count()
 MEASURES = ["received", "referred_out", "referred_in", "started", "supported", "followed_up", "closed"]
 
 
@@ -370,7 +369,7 @@ def test_output_file_format_from_its_extension(small, run, tmp_path):
 def test_an_unknown_format_is_a_usage_error(repo, run):
     result = run("targets", "--format", "pdf")
     assert result.exit_code == 2
-    assert "出力形式「pdf」は使えません" in result.stderr
+    assert "'pdf'" in result.stderr and all(f"'{name}'" in result.stderr for name in ("table", "markdown", "xlsx", "html"))
 
 
 def test_contacts_never_appear_in_reports(small, run):
@@ -524,42 +523,36 @@ def _write_repository(root: Path, specs) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(CASE, max_size=12))
-def test_totals_are_the_sum_of_rows_and_the_year_is_the_sum_of_its_quarters(env, specs):
-    runner = CliRunner()
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "repo"
-        assert runner.invoke(app, ["init", str(root)]).exit_code == 0
-        _write_repository(root, specs)
-        running = zeros()
-        running_by_inst: dict[str, dict[str, int]] = {}
-        for q in (1, 2, 3, 4):
-            result = runner.invoke(
-                app, ["--repo", str(root), "report", "quarterly", "--fy", "2019", "--quarter", str(q),
-                      "--as-of", "2021-06-01", "--format", "json"],
-            )  # fmt: skip
-            assert result.exit_code == 0, result.stderr
-            data = json.loads(result.stdout)
-            for measure in MEASURES:
-                assert sum(row[measure] for row in data["institutions"]) == data["total"][measure]
-                assert sum(f[measure] for f in data["fields"].values()) == data["total"][measure]
-                running[measure] += data["total"][measure]
-            for row in data["institutions"]:
-                mine = running_by_inst.setdefault(row["institution"], zeros())
-                for measure in MEASURES:
-                    mine[measure] += row[measure]
-            ytd = data["year_to_date"]
-            assert ytd["total"] == running
-            assert by_institution(ytd) == {k: v for k, v in running_by_inst.items() if any(v.values())}
-            for measure in MEASURES:
-                assert sum(row[measure] for row in ytd["institutions"]) == ytd["total"][measure]
-        assert data["total"]["referred_out"] == data["total"]["referred_in"]
-        # the year-end review sees the same year
-        result = runner.invoke(app, ["--repo", str(root), "report", "annual", "--fy", "2019", "--as-of", "2021-06-01",
-                                     "--format", "json"])  # fmt: skip
-        review = json.loads(result.stdout)
-        assert review["activity"]["total"] == running
+def test_totals_are_the_sum_of_rows_and_the_year_is_the_sum_of_its_quarters(env, run, make_repo, specs):
+    root = make_repo(f"example-{next(EXAMPLES)}", institution=None)  # as `kitamono init` makes it
+    _write_repository(root, specs)
+    running = zeros()
+    running_by_inst: dict[str, dict[str, int]] = {}
+    for q in (1, 2, 3, 4):
+        result = run("--repo", root, "report", "quarterly", "--fy", "2019", "--quarter", q,
+                     "--as-of", "2021-06-01", "--format", "json")  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
         for measure in MEASURES:
-            assert sum(q[measure] for q in review["quarters"]) == running[measure]
+            assert sum(row[measure] for row in data["institutions"]) == data["total"][measure]
+            assert sum(f[measure] for f in data["fields"].values()) == data["total"][measure]
+            running[measure] += data["total"][measure]
+        for row in data["institutions"]:
+            mine = running_by_inst.setdefault(row["institution"], zeros())
+            for measure in MEASURES:
+                mine[measure] += row[measure]
+        ytd = data["year_to_date"]
+        assert ytd["total"] == running
+        assert by_institution(ytd) == {k: v for k, v in running_by_inst.items() if any(v.values())}
+        for measure in MEASURES:
+            assert sum(row[measure] for row in ytd["institutions"]) == ytd["total"][measure]
+    assert data["total"]["referred_out"] == data["total"]["referred_in"]
+    # the year-end review sees the same year
+    result = run("--repo", root, "report", "annual", "--fy", "2019", "--as-of", "2021-06-01", "--format", "json")
+    review = json.loads(result.stdout)
+    assert review["activity"]["total"] == running
+    for measure in MEASURES:
+        assert sum(q[measure] for q in review["quarters"]) == running[measure]
 
 
 def test_json_is_stable_english_keys(small, run):

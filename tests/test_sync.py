@@ -80,15 +80,11 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _command_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Build the click command tree once rather than on each of the hundreds of invocations."""
-    import typer.main
-    import typer.testing
+def _command_built_once() -> None:
+    """Nothing to do any more: conftest's runner builds the command once per test process.
 
-    from kitamono.cli import app
-
-    built = typer.main.get_command(app)
-    monkeypatch.setattr(typer.testing, "_get_command", lambda _app: built)
+    Kept under its name because other test modules import it with the fixtures below.
+    """
 
 
 @pytest.fixture

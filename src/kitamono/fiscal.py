@@ -222,6 +222,12 @@ def format_fiscal_year(fy: int, era: bool = False) -> str:
     return f"{e.name}{_era_year_text(n)}年度"
 
 
+def short_fiscal_year(fy: int) -> str:
+    """R1 for FY2019, H30 for FY2018: the short form users type (``parse_fiscal_year`` reads it)."""
+    e, n = _fiscal_year_era(fy)
+    return f"{e.letter}{n}"
+
+
 def format_quarter(fy: int, q: int, era: bool = False) -> str:
     """2019年度 第3四半期, or 令和元年度 第3四半期 with era."""
     return f"{format_fiscal_year(fy, era)} 第{q}四半期"

@@ -18,8 +18,10 @@ import sys
 
 def main() -> None:
     # A command runs for a moment and makes up to millions of small tuples (cases, events, table
-    # cells) and next to no reference cycles: each collection would scan all of them again, which
-    # costs a fifth of a report's time. Objects are still freed as soon as they are unused.
+    # cells) and next to no reference cycles: each collection would scan all of them again. On
+    # 10,000 cases, warm, collection on costs case list --fy 1.1x, report annual 1.2x, check 1.3x
+    # and followups 1.65x (medians of 7, interleaved), more than the index's own pauses save.
+    # Objects are still freed as soon as they are unused; the core used as a library is unaffected.
     import gc
 
     gc.disable()

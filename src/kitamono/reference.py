@@ -1,6 +1,7 @@
 """The plan's reference data: fields, institutions, basic plans, municipalities and targets.
 
-The shipped files live in ``data/`` (installed as ``kitamono/data``). A case repository may
+The shipped files live in the package, ``src/kitamono/data/`` (the top-level ``data/`` holds the
+same files, where users look for them; a test keeps the two equal). A case repository may
 carry its own data folder (``data_dir`` in ``kitamono.yaml``) with files of the same names that
 add records, or replace a shipped one when the record says ``override: true``::
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,11 +45,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def shipped_data_dir() -> Path:
-    """The data folder of the installed package, or of the source checkout."""
-    installed = Path(__file__).parent / "data"
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / "data"
+    """The reference data that ships inside the package (``kitamono/data``), installed or not.
+
+    kitamono is installed as files (pip does not zip it), so this is a real folder: the
+    reference cache notes its files' sizes and times.
+    """
+    return Path(str(resources.files("kitamono") / "data"))
 
 
 @dataclass(frozen=True)

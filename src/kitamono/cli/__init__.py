@@ -13,12 +13,38 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.models import DefaultPlaceholder
 
 from kitamono.i18n import t
 
 
-class _Group(TyperGroup):
+def _in_language(option):  # type: ignore[no-untyped-def]
+    """Typer's own ``--help`` text is English; give it the user's language."""
+    if option is not None:
+        option.help = t("opt.help")
+    return option
+
+
+class Command(TyperCommand):
+    """Every command: its ``-h/--help`` in the user's language."""
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        return _in_language(super().get_help_option(ctx))
+
+
+class Group(TyperGroup):
+    """Every command group: its ``-h/--help`` in the user's language."""
+
+    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+        return _in_language(super().get_help_option(ctx))
+
+
+#: Typer's shell-completion options, by parameter name, and their help in the user's language.
+_COMPLETION_HELP = {"install_completion": "opt.install_completion", "show_completion": "opt.show_completion"}
+
+
+class _Group(Group):
     """The root group: every command runs inside its error handling."""
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
@@ -48,34 +74,13 @@ class _Group(TyperGroup):
     def list_commands(self, ctx):  # type: ignore[no-untyped-def]
         return list(self.commands)  # in the order they were added, not alphabetical
 
+    def get_params(self, ctx):  # type: ignore[no-untyped-def]
+        params = super().get_params(ctx)
+        for param in params:
+            if param.name in _COMPLETION_HELP:
+                param.help = t(_COMPLETION_HELP[param.name])
+        return params
 
-def _translate_help_option() -> None:
-    """Typer's own ``--help`` text is English; give it the user's language."""
-    try:
-        from typer._click import decorators
-    except ImportError:  # pragma: no cover - another Typer layout: keep its text
-        return
-    original = decorators.help_option
-    if getattr(original, "_kitamono", False):
-        return
-
-    def help_option(param_decls):  # type: ignore[no-untyped-def]
-        decorator = original(param_decls)
-
-        def apply(command):  # type: ignore[no-untyped-def]
-            command = decorator(command)
-            for param in getattr(command, "params", []):
-                if getattr(param, "help", None) == "Show this message and exit.":
-                    param.help = t("opt.help")
-            return command
-
-        return apply
-
-    help_option._kitamono = True  # type: ignore[attr-defined]
-    decorators.help_option = help_option
-
-
-_translate_help_option()
 
 app = typer.Typer(
     cls=_Group,
@@ -85,7 +90,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=False,
 )
 
 
@@ -130,20 +134,28 @@ def _first_sentence(text: str) -> str:
     return head + mark if mark else line
 
 
-def _short_helps(typer_app: typer.Typer) -> None:
-    """Give every command a short help that Japanese text fits (Click cuts at a space)."""
+def _settle(typer_app: typer.Typer) -> None:
+    """Build every command and group from the classes above, with a short help Japanese fits.
+
+    Click cuts a command's line in a listing at a space; Japanese help has none, so each gets
+    its first sentence instead.
+    """
     for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):  # not chosen with cls= (Typer's default)
+            info.cls = Command
         if info.short_help is None and isinstance(info.help, str):
             info.short_help = _first_sentence(info.help)
     for group in typer_app.registered_groups:
+        if isinstance(group.cls, DefaultPlaceholder):
+            group.cls = Group
         if group.short_help is None and isinstance(group.help, str):
             group.short_help = _first_sentence(group.help)
         if group.typer_instance is not None:
-            _short_helps(group.typer_instance)
+            _settle(group.typer_instance)
 
 
 _register()
-_short_helps(app)
+_settle(app)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kitamono.cli import complete
 from kitamono.cli.common import (
     FormatOpt,
     OutputOpt,
@@ -28,14 +29,19 @@ app = typer.Typer(no_args_is_help=True, help=t("help.case"), rich_markup_mode=No
 ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
 
 DateOpt = Annotated[str | None, typer.Option("--date", help=t("opt.event_date"), metavar="DATE", show_default=False)]
-ByOpt = Annotated[str | None, typer.Option("--by", help=t("opt.by"), metavar="INST", show_default=False)]
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help=t("opt.by"), metavar="INST", show_default=False, autocompletion=complete.institutions),
+]
 NoteOpt = Annotated[str | None, typer.Option("--note", help=t("opt.note"), show_default=False)]
-CaseIdArg = Annotated[str, typer.Argument(help=t("arg.case_id"), metavar="ID", show_default=False)]
+CaseIdArg = Annotated[
+    str, typer.Argument(help=t("arg.case_id"), metavar="ID", show_default=False, autocompletion=complete.case_ids)
+]
 ContactsOpt = Annotated[bool, typer.Option("--with-contacts", help=t("opt.with_contacts"))]
 
 
-def _text_opt(name: str, key: str):
-    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False)]
+def _text_opt(name: str, key: str, completion=None):  # type: ignore[no-untyped-def]
+    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False, autocompletion=completion)]
 
 
 def _interactive(no_input: bool) -> bool:
@@ -45,11 +51,11 @@ def _interactive(no_input: bool) -> bool:
 @app.command("new", help=t("help.case.new"))
 def new(
     company: _text_opt("--company", "opt.company") = None,
-    municipality: _text_opt("--municipality", "opt.municipality") = None,
+    municipality: _text_opt("--municipality", "opt.municipality", complete.municipalities) = None,
     title: _text_opt("--title", "opt.title") = None,
     summary: _text_opt("--summary", "opt.summary") = None,
     received_on: _text_opt("--received-on", "opt.received_on") = None,
-    received_by: _text_opt("--received-by", "opt.received_by") = None,
+    received_by: _text_opt("--received-by", "opt.received_by", complete.institutions) = None,
     channel: _text_opt("--channel", "opt.channel") = None,
     field: _text_opt("--field", "opt.field") = None,
     needs: Annotated[list[str] | None, typer.Option("--needs", help=t("opt.needs"), show_default=False)] = None,
@@ -142,11 +148,11 @@ def show(case_id: CaseIdArg, with_contacts: ContactsOpt = False, fmt: FormatOpt 
 
 @app.command("list", help=t("help.case.list"))
 def list_cases(
-    fy: _text_opt("--fy", "opt.fy") = None,
+    fy: _text_opt("--fy", "opt.fy", complete.fiscal_years) = None,
     status: _text_opt("--status", "opt.status") = None,
     field: _text_opt("--field", "opt.field_filter") = None,
-    institution: _text_opt("--institution", "opt.institution_filter") = None,
-    municipality: _text_opt("--municipality", "opt.municipality_filter") = None,
+    institution: _text_opt("--institution", "opt.institution_filter", complete.institutions) = None,
+    municipality: _text_opt("--municipality", "opt.municipality_filter", complete.municipalities) = None,
     plan: _text_opt("--plan", "opt.plan_filter") = None,
     text: _text_opt("--text", "opt.text_filter") = None,
     with_contacts: ContactsOpt = False,
@@ -216,7 +222,9 @@ def _record(case_id: str, event_type: str, date: str | None, by: str | None, not
 @app.command("refer", help=t("help.case.refer"))
 def refer(
     case_id: CaseIdArg,
-    to: Annotated[str, typer.Option("--to", help=t("opt.to"), show_default=False)],
+    to: Annotated[
+        str, typer.Option("--to", help=t("opt.to"), show_default=False, autocompletion=complete.institutions)
+    ],
     date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
 ) -> None:  # fmt: skip
     _record(case_id, "referred", date, by, note, to=to)
@@ -225,8 +233,13 @@ def refer(
 @app.command("start", help=t("help.case.start"))
 def start(
     case_id: CaseIdArg,
-    lead: Annotated[str, typer.Option("--lead", help=t("opt.lead"), show_default=False)],
-    with_: Annotated[list[str] | None, typer.Option("--with", help=t("opt.with"), show_default=False)] = None,
+    lead: Annotated[
+        str, typer.Option("--lead", help=t("opt.lead"), show_default=False, autocompletion=complete.institutions)
+    ],
+    with_: Annotated[
+        list[str] | None,
+        typer.Option("--with", help=t("opt.with"), show_default=False, autocompletion=complete.institutions),
+    ] = None,
     date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
 ) -> None:  # fmt: skip
     _record(case_id, "started", date, by, note, lead=lead, supporting=split_list(with_))
@@ -245,7 +258,10 @@ def follow_up(case_id: CaseIdArg, date: DateOpt = None, by: ByOpt = None, note: 
 @app.command("team", help=t("help.case.team"))
 def team(
     case_id: CaseIdArg,
-    members: Annotated[list[str], typer.Option("--members", help=t("opt.members"), show_default=False)],
+    members: Annotated[
+        list[str],
+        typer.Option("--members", help=t("opt.members"), show_default=False, autocompletion=complete.institutions),
+    ],
     date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
 ) -> None:  # fmt: skip
     _record(case_id, "team_formed", date, by, note, members=split_list(members))

@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 
@@ -18,9 +18,16 @@ from kitamono.i18n import t
 #: Set by the root callback from ``--repo``; read by ``repository()``.
 STATE: dict[str, Any] = {"repo": None}
 
+#: What a report can be written as (``--format``, any case); ``kitamono.render.FORMATS`` renders them.
+Format = Literal["table", "plain", "markdown", "csv", "json", "xlsx", "html"]
+#: What a command that prints lines of text can write (sync, log, check).
+TextFormat = Literal["table", "plain", "markdown", "csv", "json"]
+
 FormatOpt = Annotated[
-    str | None,
-    typer.Option("--format", "-f", help=t("opt.format"), metavar="FORMAT", show_default=False),
+    Format | None, typer.Option("--format", "-f", help=t("opt.format"), case_sensitive=False, show_default=False)
+]
+TextFormatOpt = Annotated[
+    TextFormat | None, typer.Option("--format", "-f", help=t("opt.format"), case_sensitive=False, show_default=False)
 ]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help=t("opt.output"), metavar="FILE", show_default=False)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from kitamono.cli import complete
 from kitamono.cli.common import FormatOpt, OutputOpt, emit, optional_repository, reference
 from kitamono.i18n import t
 
@@ -42,7 +43,9 @@ def institutions(
 def plans(
     field: Annotated[str | None, typer.Option("--field", help=t("opt.field_filter"), show_default=False)] = None,
     municipality: Annotated[
-        str | None, typer.Option("--municipality", help=t("opt.municipality_filter"), show_default=False)
+        str | None,
+        typer.Option("--municipality", help=t("opt.municipality_filter"), show_default=False,
+                     autocompletion=complete.municipalities),
     ] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from kitamono.cli.common import FormatOpt, emit, fail, info, reference, repository, today, warn
+from kitamono.cli import complete
+from kitamono.cli.common import TextFormatOpt, emit, fail, info, reference, repository, today, warn
 from kitamono.i18n import t
 
 
@@ -19,7 +20,8 @@ def register(app: typer.Typer) -> None:
 def init(
     path: Annotated[Path, typer.Argument(help=t("arg.init_path"), show_default=False)] = Path("."),
     institution: Annotated[
-        str | None, typer.Option("--institution", help=t("opt.institution_local"), show_default=False)
+        str | None, typer.Option("--institution", help=t("opt.institution_local"), show_default=False,
+                                  autocompletion=complete.institutions)
     ] = None,
     git_config: Annotated[bool, typer.Option("--git-config", help=t("init.opt_git_config"))] = False,
 ) -> None:
@@ -30,7 +32,7 @@ def init(
         info(line)
 
 
-def check(fmt: FormatOpt = None) -> None:
+def check(fmt: TextFormatOpt = None) -> None:
     from kitamono.checks import check_repository
     from kitamono.controls import printable
     from kitamono.gitsync import driver_problems

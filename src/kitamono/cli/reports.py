@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kitamono.cli import complete
 from kitamono.cli.common import AsOfOpt, EraOpt, FormatOpt, OutputOpt, as_of_date, emit, reference, repository
 from kitamono.i18n import t
 
@@ -15,9 +16,15 @@ ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
 PROGRESS_THRESHOLD = 2000
 
 InstitutionOpt = Annotated[
-    str | None, typer.Option("--institution", help=t("reports.opt.institution"), metavar="INST", show_default=False)
+    str | None,
+    typer.Option("--institution", help=t("reports.opt.institution"), metavar="INST", show_default=False,
+                 autocompletion=complete.institutions),
 ]
-FyOpt = Annotated[str | None, typer.Option("--fy", help=t("reports.opt.fy"), metavar="FY", show_default=False)]
+FyOpt = Annotated[
+    str | None,
+    typer.Option("--fy", help=t("reports.opt.fy"), metavar="FY", show_default=False,
+                 autocompletion=complete.fiscal_years),
+]
 QuarterOpt = Annotated[
     str | None, typer.Option("--quarter", "-q", help=t("reports.opt.quarter"), metavar="Q", show_default=False)
 ]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kitamono.cli import complete
 from kitamono.cli.common import (
     FormatOpt,
     OutputOpt,
@@ -28,8 +29,8 @@ def register(app: typer.Typer) -> None:
     app.command("route", help=t("routing.help"))(route)
 
 
-def _opt(name: str, key: str):
-    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False)]
+def _opt(name: str, key: str, completion=None):  # type: ignore[no-untyped-def]
+    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False, autocompletion=completion)]
 
 
 def _interactive() -> bool:
@@ -38,13 +39,15 @@ def _interactive() -> bool:
 
 def route(
     case_id: Annotated[
-        str | None, typer.Argument(help=t("routing.arg_case"), metavar="[ID]", show_default=False)
+        str | None,
+        typer.Argument(help=t("routing.arg_case"), metavar="[ID]", show_default=False,
+                       autocompletion=complete.case_ids),
     ] = None,
     text: _opt("--text", "routing.opt_text") = None,
-    municipality: _opt("--municipality", "routing.opt_municipality") = None,
+    municipality: _opt("--municipality", "routing.opt_municipality", complete.municipalities) = None,
     field: _opt("--field", "routing.opt_field") = None,
     needs: Annotated[list[str] | None, typer.Option("--needs", help=t("routing.opt_needs"), show_default=False)] = None,
-    received_by: _opt("--received-by", "routing.opt_received_by") = None,
+    received_by: _opt("--received-by", "routing.opt_received_by", complete.institutions) = None,
     bank: _opt("--bank", "routing.opt_bank") = None,
     apply: Annotated[bool, typer.Option("--apply", help=t("routing.opt_apply"))] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help=t("routing.opt_yes"))] = False,

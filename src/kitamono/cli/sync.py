@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from kitamono.cli.common import FormatOpt, OutputOpt, emit, fail, info, reference, repository, today, warn
+from kitamono.cli import complete
+from kitamono.cli.common import OutputOpt, TextFormatOpt, emit, fail, info, reference, repository, today, warn
 from kitamono.i18n import t
 
 
@@ -25,7 +26,7 @@ def repository_check(repo) -> list:
     return check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,))
 
 
-def sync(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+def sync(fmt: TextFormatOpt = None, output: OutputOpt = None) -> None:
     from kitamono import gitsync
 
     repo = repository()
@@ -99,9 +100,10 @@ def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
 
 def log(
     case_id: Annotated[
-        str | None, typer.Argument(help=t("log.arg_case_id"), metavar="ID", show_default=False)
+        str | None,
+        typer.Argument(help=t("log.arg_case_id"), metavar="ID", show_default=False, autocompletion=complete.case_ids),
     ] = None,
-    fmt: FormatOpt = None,
+    fmt: TextFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     from kitamono.gitsync import history

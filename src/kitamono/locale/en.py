@@ -59,7 +59,7 @@ MESSAGES: dict[str, str] = {
     "opt.repo": "Case repository folder (default: KITAMONO_REPO, else search upward from the current folder)",
     "opt.help": "Show this help and exit.",
     "opt.version": "Show the version and exit",
-    "opt.format": "Output format: table, plain, markdown, csv, json, xlsx, html (table in a terminal)",
+    "opt.format": "Output format (default: from the -o file's extension, else table in a terminal and plain elsewhere)",
     "opt.format_choices": "Output format '{value}' is not available. Use one of: {choices}",
     "opt.output": "Write the result to a file (format taken from the extension)",
     "opt.written": "Wrote {path}",
@@ -686,4 +686,7 @@ MESSAGES: dict[str, str] = {
     "sheets.cell_too_long": "Row {row}, column {column} of sheet {sheet} is longer than an xlsx cell holds ({limit} characters); write it in another format such as csv",
     "sheets.same_case_differs": "the same inquiry as row {other} (same date received, institution, company and title) but {columns} differ; if they are two inquiries, give them different titles; if they are one, delete one of the rows, then import again",
     "sheets.plan_duplicate": "Row {row}: the same inquiry as row {other}, imported once (this row adds nothing)",
+    # --- shape ---
+    "opt.install_completion": "Set up completion of kitamono (institutions, municipalities, case ids, fiscal years on Tab) in this shell",
+    "opt.show_completion": "Show the completion script for this shell (to set it up by hand)",
 }

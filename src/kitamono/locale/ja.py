@@ -59,7 +59,7 @@ MESSAGES: dict[str, str] = {
     "opt.repo": "案件リポジトリのフォルダ(省略時は KITAMONO_REPO、なければ現在のフォルダから上へ探します)",
     "opt.help": "このヘルプを表示して終了します",
     "opt.version": "版を表示して終了します",
-    "opt.format": "出力形式: table, plain, markdown, csv, json, xlsx, html (端末では table)",
+    "opt.format": "出力形式(省略時は -o のファイルの拡張子から。なければ端末では table、それ以外は plain)",
     "opt.format_choices": "出力形式「{value}」は使えません。使える形式: {choices}",
     "opt.output": "結果をファイルに書き出します(形式は拡張子から判断)",
     "opt.written": "{path} に書き出しました",
@@ -686,4 +686,7 @@ MESSAGES: dict[str, str] = {
     "sheets.cell_too_long": "表「{sheet}」の {row}行目 {column}列目が xlsx の1セルの上限({limit}文字)を超えます。csv など別の形式で書き出してください",
     "sheets.same_case_differs": "{other}行目と同じ案件(受付日・受付機関・会社名・件名が同じ)ですが、{columns} が違います。別の案件なら件名を書き分け、同じ案件なら片方の行を消してから取り込んでください",
     "sheets.plan_duplicate": "{row}行目: {other}行目と同じ案件なので、1件として取り込みます(この行からは追加しません)",
+    # --- shape ---
+    "opt.install_completion": "このシェルに kitamono の補完(Tab キーで機関名・市町村名・案件ID・年度を補う)を設定します",
+    "opt.show_completion": "このシェル用の補完スクリプトを表示します(手で設定するとき)",
 }
