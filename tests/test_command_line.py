@@ -62,6 +62,16 @@ def test_the_choices_of_format_are_in_the_help_and_any_case_is_accepted(repo, ru
     assert (checked.exit_code, checked.stdout) == (0, "[]\n")
 
 
+def test_the_format_choices_are_the_formats_kitamono_renders():
+    from typing import get_args
+
+    from kitamono.cli.common import Format, TextFormat
+    from kitamono.render import FORMATS
+
+    assert get_args(Format) == FORMATS
+    assert set(get_args(TextFormat)) == set(FORMATS) - {"xlsx", "html"}
+
+
 def _complete(runner, words: list[str], env: dict[str, str] | None = None) -> list[str]:
     """What bash is offered for the last of ``words`` (an empty string completes a new word)."""
     variables = {"_KITAMONO_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(words), "COMP_CWORD": str(len(words) - 1)}
