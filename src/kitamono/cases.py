@@ -135,7 +135,7 @@ def event_problems(
             if not event.to:
                 problem(index, "rule.referral_needs_to", where=where)
             elif event.to == event.by:
-                problem(index, "rule.referral_to_self", where=where, institution=_name(reference, event.by))
+                problem(index, "rule.referral_to_self", where=where, institution=reference.short_name(event.by))
         elif event.type == "started":
             if started:
                 problem(index, "rule.started_twice", where=where)
@@ -167,11 +167,6 @@ def _institutions_named(event: Event) -> Iterable[tuple[str, str]]:
         yield "supporting", ident
     for ident in event.members:
         yield "members", ident
-
-
-def _name(reference: Reference, ident: str) -> str:
-    inst = reference.institutions.get(ident)
-    return inst.short_name if inst else ident
 
 
 def add_event(case: Case, event: Event, reference: Reference, today: date) -> Case:

@@ -1,59 +1,56 @@
 """Listings of the reference data and of cases: pure functions from records to a Report.
 
-Each returns a Report whose tables have Japanese headers and whose ``data`` is the stable,
-English-keyed JSON that other tools read.
+Each returns a ``reports.rows.Report``: rows of values under columns with a stable English key
+(the JSON key other tools read) and a Japanese heading; a column's display form turns an id
+into the name people read (``hro`` -> 道総研).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from kitamono.i18n import label, t
-from kitamono.models import FIELD_IDS, SUBPREFECTURES
+from kitamono.models import FIELD_IDS, SUBPREFECTURES, Event
 from kitamono.reference import Reference
-from kitamono.render import Column, Report, Table
+from kitamono.reports.needs import Needs
+from kitamono.reports.rows import ABSENT, Column, Keyed, Report, Rows, Table
 
 
 def fields_report(ref: Reference) -> Report:
     plans_per_field = {f: sum(1 for p in ref.plans.values() if f in p.fields) for f in FIELD_IDS}
-    rows = [[f.id, f.name, f.description, plans_per_field[f.id], "、".join(f.keywords)] for f in ref.fields.values()]
     columns = [
         Column("id", t("col.id")), Column("name", t("col.field_name")), Column("description", t("col.description")),
         Column("plans", t("col.plans"), numeric=True), Column("keywords", t("col.keywords")),
     ]  # fmt: skip
-    data = [
-        {"id": f.id, "name": f.name, "description": f.description, "keywords": f.keywords, "plans": plans_per_field[f.id]}
-        for f in ref.fields.values()
-    ]
-    return Report(t("title.fields"), [Table(t("title.fields"), columns, rows)], data)
+    rows = [[f.id, f.name, f.description, plans_per_field[f.id], f.keywords] for f in ref.fields.values()]
+    order = ("id", "name", "description", "keywords", "plans")
+    return Report(t("title.fields"), [Table(t("title.fields"), columns, rows, json_order=order)])
+
+
+#: What tools read of an institution beyond the columns people see.
+_INSTITUTION_DETAILS = (
+    "representative_body", "one_stop_window", "address", "representative", "role", "fields", "keywords",
+)  # fmt: skip
 
 
 def institutions_report(ref: Reference, kind: str | None = None) -> Report:
     chosen = [i for i in ref.institutions.values() if kind is None or i.kind == kind]
     columns = [
         Column("id", t("col.id")), Column("short_name", t("col.short_name")), Column("name", t("col.official_name")),
-        Column("kind", t("col.kind")), Column("city", t("col.city")), Column("area", t("col.area")),
-        Column("competences", t("col.competences")), Column("network_member", t("col.network_member")),
+        Column("kind", t("col.kind"), show=lambda k: label("kind", k)), Column("city", t("col.city")),
+        Column("area", t("col.area")),
+        Column("competences", t("col.competences"), show=lambda ids: [label("competence", c) for c in ids]),
+        Column("network_member", t("col.network_member")),
+        *(Column(key, key, only="json") for key in _INSTITUTION_DETAILS),
     ]  # fmt: skip
     rows = [
-        [
-            i.id, i.short_name, i.name, label("kind", i.kind), i.city, i.area,
-            [label("competence", c) for c in i.competences], i.network_member,
-        ]
+        [i.id, i.short_name, i.name, i.kind, i.city, i.area, i.competences, i.network_member,
+         *(getattr(i, key) for key in _INSTITUTION_DETAILS)]
         for i in chosen
     ]  # fmt: skip
-    data = [
-        {
-            "id": i.id, "name": i.name, "short_name": i.short_name, "kind": i.kind, "city": i.city,
-            "area": i.area, "competences": i.competences, "network_member": i.network_member,
-            "representative_body": i.representative_body, "one_stop_window": i.one_stop_window,
-            "address": i.address, "representative": i.representative, "role": i.role,
-            "fields": i.fields, "keywords": i.keywords,
-        }
-        for i in chosen
-    ]  # fmt: skip
+    order = ("id", "name", "short_name", "kind", "city", "area", "competences", "network_member", *_INSTITUTION_DETAILS)
     title = t("title.institutions")
-    return Report(title, [Table(title, columns, rows)], data)
+    return Report(title, [Table(title, columns, rows, json_order=order)])
 
 
 def plans_report(ref: Reference, field: str | None = None, municipality: str | None = None) -> Report:
@@ -64,46 +61,42 @@ def plans_report(ref: Reference, field: str | None = None, municipality: str | N
     counts = {f: sum(1 for p in ref.plans.values() if f in p.fields) for f in FIELD_IDS}
     summary = ref.plan_summary
     columns = [
-        Column("id", t("col.id")), Column("name", t("col.plan_name")), Column("municipalities", t("col.municipalities")),
-        Column("agreed_on", t("col.agreed_on")),
-        *(Column(f, ref.fields[f].name, numeric=False) for f in FIELD_IDS),
+        Column("id", t("col.id")), Column("name", t("col.plan_name")),
+        Column("municipalities", t("col.municipalities")), Column("agreed_on", t("col.agreed_on")),
+        *(Column(f"in_{f}", ref.field_name(f), show=lambda on: "●" if on else "", only="table") for f in FIELD_IDS),
+        Column("fields", t("col.fields"), only="json"), Column("strategies", t("col.strategy"), only="json"),
     ]  # fmt: skip
     rows = [
-        [p.id, p.name, p.municipalities, p.agreed_on, *("●" if f in p.fields else "" for f in FIELD_IDS)]
+        [p.id, p.name, p.municipalities, p.agreed_on, *(f in p.fields for f in FIELD_IDS), p.fields,
+         [{"text": s.text, "fields": s.fields} for s in p.strategies]]
         for p in plans
-    ]
-    strategy_rows = [
-        [p.name, s.text, [ref.fields[f].name for f in s.fields]] for p in plans for s in p.strategies
-    ]
-    strategy_columns = [Column("plan", t("col.plan_name")), Column("text", t("col.strategy")), Column("fields", t("col.fields"))]
-    count_rows = [[ref.fields[f].name, counts[f]] for f in FIELD_IDS]
-    count_columns = [Column("field", t("col.field_name")), Column("plans", t("col.plans"), numeric=True)]
+    ]  # fmt: skip
+    strategy_rows = [[p.name, s.text, s.fields] for p in plans for s in p.strategies]
+    strategy_columns = [
+        Column("plan", t("col.plan_name")), Column("text", t("col.strategy")),
+        Column("fields", t("col.fields"), show=lambda ids: [ref.field_name(f) for f in ids]),
+    ]  # fmt: skip
+    count_rows = [[f, counts[f]] for f in FIELD_IDS]
+    count_columns = [Column("field", t("col.field_name"), show=ref.field_name),
+                     Column("plans", t("col.plans"), numeric=True)]  # fmt: skip
     listed_pairs = sum(len(p.municipalities) for p in ref.plans.values())
     note = t(
         "plans.totals", as_of=summary.as_of, agreed=summary.agreed_total, municipalities=summary.municipalities_total,
         listed=len(ref.plans), pairs=listed_pairs, unnamed=summary.unnamed,
     )  # fmt: skip
-    data = {
+    title = t("title.plans")
+    listed = Table(title, columns, rows, note=note)
+    field_counts = Table(t("title.plan_field_counts"), count_columns, count_rows)
+    document = {
         "as_of": summary.as_of,
         "agreed_total": summary.agreed_total,
         "municipalities_total": summary.municipalities_total,
         "listed": len(ref.plans),
-        "field_counts": counts,
-        "plans": [
-            {
-                "id": p.id, "name": p.name, "municipalities": p.municipalities, "agreed_on": p.agreed_on,
-                "fields": p.fields, "strategies": [{"text": s.text, "fields": s.fields} for s in p.strategies],
-            }
-            for p in plans
-        ],
-    }  # fmt: skip
-    title = t("title.plans")
-    tables = [
-        Table(title, columns, rows, note=note),
-        Table(t("title.plan_field_counts"), count_columns, count_rows),
-        Table(t("title.strategies"), strategy_columns, strategy_rows),
-    ]
-    return Report(title, tables, data)
+        "field_counts": Keyed(field_counts, "field", "plans"),
+        "plans": Rows(listed),
+    }
+    tables = [listed, field_counts, Table(t("title.strategies"), strategy_columns, strategy_rows)]
+    return Report(title, tables, document)
 
 
 def municipalities_report(ref: Reference, subprefecture: str | None = None) -> Report:
@@ -111,16 +104,12 @@ def municipalities_report(ref: Reference, subprefecture: str | None = None) -> R
     chosen.sort(key=lambda m: m.code)
     columns = [
         Column("code", t("col.code")), Column("name", t("col.municipality")), Column("kind", t("col.kind")),
-        Column("subprefecture", t("col.subprefecture")), Column("plans", t("col.plans_of_municipality")),
+        Column("subprefecture", t("col.subprefecture")),
+        Column("plans", t("col.plans_of_municipality"), show=lambda ids: [ref.plans[p].name for p in ids]),
     ]  # fmt: skip
-    rows = [[m.code, m.name, m.kind, m.subprefecture, [p.name for p in ref.plans_for(m.name)]] for m in chosen]
-    data = [
-        {"code": m.code, "name": m.name, "kind": m.kind, "subprefecture": m.subprefecture,
-         "plans": [p.id for p in ref.plans_for(m.name)]}
-        for m in chosen
-    ]  # fmt: skip
+    rows = [[m.code, m.name, m.kind, m.subprefecture, [p.id for p in ref.plans_for(m.name)]] for m in chosen]
     title = t("title.municipalities")
-    return Report(title, [Table(title, columns, rows, note=t("municipalities.count", n=len(chosen)))], data)
+    return Report(title, [Table(title, columns, rows, note=t("municipalities.count", n=len(chosen)))])
 
 
 def subprefecture_of(value: str) -> str:
@@ -131,10 +120,6 @@ def subprefecture_of(value: str) -> str:
     if name not in SUBPREFECTURES:
         raise InputError(t("ref.unknown_subprefecture", value=value, names="、".join(SUBPREFECTURES)))
     return name
-
-
-def today_default(value: date | None) -> date:
-    return value or date.today()
 
 
 # --- cases ----------------------------------------------------------------------------------------
@@ -150,18 +135,6 @@ def case_json(case, with_contacts: bool = False) -> dict:
     data["status"] = status(case)
     data["lead"] = lead(case)
     return data
-
-
-def institution_name(ref: Reference, ident: str | None) -> str:
-    if not ident:
-        return ""
-    inst = ref.institutions.get(ident)
-    return inst.short_name if inst else ident
-
-
-def field_name(ref: Reference, field_id: str) -> str:
-    spec = ref.fields.get(field_id)
-    return spec.name if spec else label("field", field_id)
 
 
 class CaseFilter:
@@ -189,7 +162,7 @@ class CaseFilter:
                 raise InputError(t("opt.bad_status", value=status, choices="、".join(by_label)))
             status = by_label.get(status, status)
         if field is not None:
-            by_name = {field_name(ref, f): f for f in CASE_FIELDS}
+            by_name = {ref.field_name(f): f for f in CASE_FIELDS}
             if field not in CASE_FIELDS and field not in by_name:
                 raise InputError(t("opt.bad_field", value=field, choices=", ".join(CASE_FIELDS)))
             field = by_name.get(field, field)
@@ -202,6 +175,11 @@ class CaseFilter:
             plan_municipalities=set(ref.plan(plan).municipalities) if plan else None,
             text=text,
         )
+
+    @property
+    def needs(self) -> Needs:
+        """The cases the filter reads: those received in its 年度, or all."""
+        return Needs.received_in(self.fy) if self.fy is not None else Needs()
 
     @property
     def only_fy(self) -> bool:
@@ -249,45 +227,34 @@ def case_list_report(cases, ref: Reference, chosen: CaseFilter, with_contacts: b
     selected = sorted((c for c in cases if chosen.matches(c)), key=lambda c: (c.received_on, c.id))
     columns = [
         Column("id", t("col.id")), Column("received_on", t("col.received_on")),
-        Column("received_by", t("col.received_by")), Column("company", t("col.company")),
-        Column("municipality", t("col.municipality")), Column("field", t("col.field_name")),
-        Column("title", t("col.title")), Column("status", t("col.status")), Column("lead", t("col.lead")),
+        Column("received_by", t("col.received_by"), show=ref.short_name), Column("company", t("col.company")),
+        Column("municipality", t("col.municipality")), Column("field", t("col.field_name"), show=ref.field_name),
+        Column("title", t("col.title")), Column("status", t("col.status"), show=lambda s: label("status", s)),
+        Column("lead", t("col.lead"), show=ref.short_name),
+    ]  # fmt: skip
+    rows: list[list[Any]] = [
+        [case.id, case.received_on, case.received_by, case.company.name, case.company.municipality, case.field,
+         case.title, status(case), lead(case)]
+        for case in selected
     ]  # fmt: skip
     if with_contacts:
-        columns += [Column("person", t("col.contact_person")), Column("phone", t("col.contact_phone")),
-                    Column("email", t("col.contact_email"))]  # fmt: skip
-    states = [(status(case), lead(case)) for case in selected]
-    rows = []
-    for case, (state, leader) in zip(selected, states):
-        row = [
-            case.id, case.received_on, institution_name(ref, case.received_by), case.company.name,
-            case.company.municipality, field_name(ref, case.field), case.title,
-            label("status", state), institution_name(ref, leader),
+        columns += [
+            Column("person", t("col.contact_person"), only="table"),
+            Column("phone", t("col.contact_phone"), only="table"),
+            Column("email", t("col.contact_email"), only="table"),
+            Column("contact", "contact", only="json"),
         ]  # fmt: skip
-        if with_contacts:
+        for row, case in zip(rows, selected):
             contact = case.contact
-            row += [contact.person if contact else None, contact.phone if contact else None,
-                    contact.email if contact else None]  # fmt: skip
-        rows.append(row)
-
-    def data() -> list[dict]:
-        items = []
-        for case, (state, leader) in zip(selected, states):
-            item = {
-                "id": case.id, "received_on": case.received_on, "received_by": case.received_by,
-                "company": case.company.name, "municipality": case.company.municipality, "field": case.field,
-                "title": case.title, "status": state, "lead": leader,
-            }  # fmt: skip
-            if with_contacts:
-                item["contact"] = case.contact.model_dump(exclude_none=True) if case.contact else None
-            items.append(item)
-        return items
-
+            row += [contact.person, contact.phone, contact.email, contact.model_dump(exclude_none=True)] if contact \
+                else [None, None, None, None]  # fmt: skip
     title = t("title.cases")
-    return Report(title, [Table(title, columns, rows, note=t("cases.count", n=len(rows)))], data)
+    return Report(title, [Table(title, columns, rows, note=t("cases.count", n=len(rows)))])
 
 
 def case_show_report(case, ref: Reference, with_contacts: bool = False) -> Report:
+    """One case as people read it (item and value, its conflicts, its history); its JSON is the
+    case record itself, with its status and lead (``case_json``)."""
     from kitamono.cases import lead, plan_fit, status
 
     plans, fits = plan_fit(case.field, case.company.municipality, ref)
@@ -296,20 +263,20 @@ def case_show_report(case, ref: Reference, with_contacts: bool = False) -> Repor
         (t("col.id"), case.id),
         (t("col.status"), label("status", status(case))),
         (t("col.received_on"), case.received_on),
-        (t("col.received_by"), institution_name(ref, case.received_by)),
+        (t("col.received_by"), ref.short_name(case.received_by)),
         (t("col.channel"), label("channel", case.channel)),
         (t("col.company"), case.company.name),
         (t("col.municipality"), case.company.municipality),
         (t("col.plans_of_municipality"), plan_names + ("" if fits or not plans else t("case.plan_mismatch_short"))),
         (t("col.title"), case.title),
         (t("col.summary"), case.summary),
-        (t("col.field_name"), field_name(ref, case.field)),
+        (t("col.field_name"), ref.field_name(case.field)),
         (t("col.needs"), [label("competence", n) for n in case.needs]),
-        (t("col.lead"), institution_name(ref, lead(case))),
+        (t("col.lead"), ref.short_name(lead(case))),
         (t("col.approved_project"), case.approved_project),
     ]
     if case.company.bank:
-        pairs.append((t("col.bank"), institution_name(ref, case.company.bank)))
+        pairs.append((t("col.bank"), ref.short_name(case.company.bank)))
     if with_contacts and case.contact:
         pairs += [
             (t("col.contact_person"), case.contact.person),
@@ -323,7 +290,8 @@ def case_show_report(case, ref: Reference, with_contacts: bool = False) -> Repor
     if case.conflicts:
         tables.append(Table(
             t("title.conflicts"),
-            [Column("field", t("col.conflict_field")), Column("ours", t("col.ours")), Column("theirs", t("col.theirs"))],
+            [Column("field", t("col.conflict_field")), Column("ours", t("col.ours")),
+             Column("theirs", t("col.theirs"))],
             [[c.field, c.ours, c.theirs] for c in case.conflicts],
             note=t("case.conflict_hint", id=case.id),
         ))  # fmt: skip
@@ -331,29 +299,47 @@ def case_show_report(case, ref: Reference, with_contacts: bool = False) -> Repor
     return Report(t("title.case", id=case.id), tables, case_json(case, with_contacts))
 
 
+#: An event as tools read it: the model's fields in its order, each left out at its default.
+_EVENT_FIELDS = tuple(Event.model_fields)
+_EVENT_DETAILS = tuple(name for name in _EVENT_FIELDS if name not in ("type", "date", "by"))
+
+
+def _stored(event: Event, name: str) -> Any:
+    value = getattr(event, name)
+    return ABSENT if value == Event.model_fields[name].default else value
+
+
 def _events_table(case, ref: Reference) -> Table:
+    def names(ids: list[str]) -> str:
+        return "、".join(ref.short_name(i) for i in ids)
+
     rows = []
     for event in case.events:
         detail = []
         if event.to:
-            detail.append(t("event.detail_to", name=institution_name(ref, event.to)))
+            detail.append(t("event.detail_to", name=ref.short_name(event.to)))
         if event.lead:
-            detail.append(t("event.detail_lead", name=institution_name(ref, event.lead)))
+            detail.append(t("event.detail_lead", name=ref.short_name(event.lead)))
         if event.supporting:
-            detail.append(t("event.detail_with", names="、".join(institution_name(ref, i) for i in event.supporting)))
+            detail.append(t("event.detail_with", names=names(event.supporting)))
         if event.members:
-            detail.append(t("event.detail_members", names="、".join(institution_name(ref, i) for i in event.members)))
+            detail.append(t("event.detail_members", names=names(event.members)))
         if event.outcome:
             detail.append(t("event.detail_outcome", text=event.outcome))
         if event.note:
             detail.append(event.note)
-        rows.append([event.date, label("event", event.type), institution_name(ref, event.by), " / ".join(detail)])
-    columns = [Column("date", t("col.date")), Column("type", t("col.event")), Column("by", t("col.by")),
-               Column("detail", t("col.detail"))]  # fmt: skip
-    return Table(t("title.history"), columns, rows)
+        rows.append([event.date, event.type, event.by, " / ".join(detail),
+                     *(_stored(event, name) for name in _EVENT_DETAILS)])  # fmt: skip
+    columns = [
+        Column("date", t("col.date")),
+        Column("type", t("col.event"), show=lambda kind: label("event", kind)),
+        Column("by", t("col.by"), show=ref.short_name),
+        Column("detail", t("col.detail"), only="table"),
+        *(Column(name, name, only="json") for name in _EVENT_DETAILS),
+    ]
+    return Table(t("title.history"), columns, rows, json_order=_EVENT_FIELDS)
 
 
 def case_history_report(case, ref: Reference) -> Report:
     table = _events_table(case, ref)
-    data = [e.model_dump(mode="json", exclude_defaults=True) for e in case.events]
-    return Report(t("title.history_of", id=case.id), [table], data)
+    return Report(t("title.history_of", id=case.id), [table])

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kitamono.errors import DataError, InputError
-from kitamono.i18n import t
+from kitamono.i18n import label, t
 from kitamono.models import (
     ALL_HOKKAIDO,
     SUBPREFECTURES,
@@ -109,6 +109,20 @@ class Reference:
     def center(self) -> Institution:
         """The representative body, whose ものづくり支援センター is the one-stop window."""
         return next(i for i in self.institutions.values() if i.representative_body)
+
+    # --- names as people read them ---------------------------------------------------------------
+
+    def short_name(self, ident: str | None) -> str:
+        """An institution's short name (道総研); an id not in the data as it is; "" for none."""
+        if not ident:
+            return ""
+        inst = self.institutions.get(ident)
+        return inst.short_name if inst else ident
+
+    def field_name(self, field_id: str) -> str:
+        """A support field's name (食料品製造関連); ``other`` and unknown ids by their label."""
+        spec = self.fields.get(field_id)
+        return spec.name if spec else label("field", field_id)
 
 
 def _near(names: list[str]) -> str:

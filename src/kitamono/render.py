@@ -1,11 +1,14 @@
 """Turning a report into what the user asked for: table, plain, markdown, csv, json, xlsx, html.
 
-Report builders are pure and return a ``Report``: one or more ``Table``s for people (Japanese
-column headers) and ``data`` for tools (the stable English-keyed JSON). This module is the only
-user of rich tables, tabulate and openpyxl, and imports each only when that format is asked for::
+Report builders are pure and return a ``reports.rows.Report``: tables of rows whose columns have
+an English key, a heading in the user's language and a display form. Every format is made here
+from those same rows: the text formats from each value's display form, JSON from the values
+placed as the report's ``document`` says, CSV and XLSX through ``sheets`` (the one writer of
+spreadsheet cells). This module is the only user of rich tables and tabulate, and imports each
+only when that format is asked for::
 
-    report = Report(title="分野", tables=[Table("分野", [Column("id", "ID")], [["food"]])], data=[...])
-    render(report, "markdown", sys.stdout)
+    report = Report("分野", [Table("分野", [Column("id", "ID")], [["food"]])])
+    render_text(report, "markdown")
 """
 
 from __future__ import annotations
@@ -13,54 +16,19 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any
 
 from kitamono.controls import printable
+from kitamono.reports.rows import ABSENT, FORMATS, Chart, Report, Table
 
-Format = Literal["table", "plain", "markdown", "csv", "json", "xlsx", "html"]
-FORMATS: tuple[str, ...] = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
-BINARY_FORMATS = ("xlsx",)
+#: The format ``-o FILE`` asks for by its extension.
 EXTENSIONS = {
     ".txt": "plain", ".md": "markdown", ".markdown": "markdown", ".csv": "csv",
     ".json": "json", ".xlsx": "xlsx", ".html": "html", ".htm": "html",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    numeric: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    columns: list[Column]
-    rows: list[list[Any]]
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A bar chart for the HTML page: one group of bars per label, one bar per series."""
-
-    title: str
-    labels: list[str]
-    series: dict[str, list[float]]
-
-
-@dataclass(frozen=True)
-class Report:
-    title: str
-    tables: list[Table]
-    data: Any  # the JSON, or a function that makes it (called only when JSON is asked for)
-    summary: list[str] = field(default_factory=list)
-    charts: list[Chart] = field(default_factory=list)
 
 
 def format_for_path(path: Path) -> str | None:
@@ -100,8 +68,10 @@ def to_json(data: Any) -> str:
 
 def render_text(report: Report, fmt: str, era: bool = False, width: int | None = None) -> str:
     """Every text format: table (rich), plain, markdown, csv, json, html."""
+    if fmt not in FORMATS or fmt == "xlsx":
+        raise ValueError(f"not a text format: {fmt}")
     if fmt == "json":
-        return to_json(report.data() if callable(report.data) else report.data)
+        return to_json(report.json())
     if fmt == "csv":
         return _csv(report, era)
     if fmt == "html":
@@ -111,21 +81,44 @@ def render_text(report: Report, fmt: str, era: bool = False, width: int | None =
     return _tabulated(report, "github" if fmt == "markdown" else "plain", era, markdown=fmt == "markdown")
 
 
+def shown_rows(table: Table, cell: Callable[[Any], Any], head: int | None = None) -> Iterator[list[Any]]:
+    """The rows a table shows (the first ``head`` only, when given), each value in its display
+    form and then through ``cell``; the total row last, as it is given."""
+    at = table.shown_columns
+    shows = [(n, table.columns[n].show) for n in at]
+    rows = table.rows if head is None else table.rows[:head]
+    for row in rows:
+        yield [cell(_shown(row[n], show)) for n, show in shows]
+    if table.total is not None and (head is None or len(table.rows) <= head):
+        yield [cell(table.total[n]) for n in at]
+
+
+def _shown(value: Any, show: Callable[[Any], Any] | None) -> Any:
+    if value is None or value is ABSENT:
+        return None
+    return show(value) if show is not None else value
+
+
+def _headings(table: Table, shown: Callable[[str], Any] = str) -> list[Any]:
+    return [shown(table.columns[n].heading) for n in table.shown_columns]
+
+
 def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
     from tabulate import tabulate
 
     shown = _markdown_text if markdown else printable
     parts: list[str] = []
-    multiple = len(report.tables) > 1 or markdown
+    tables = list(report.shown_tables)
+    multiple = len(tables) > 1 or markdown
     if markdown and report.title:
         parts.append(f"# {shown(report.title)}\n")
-    for table in report.tables:
+    for table in tables:
         if multiple and table.title:
             parts.append(f"## {shown(table.title)}\n" if markdown else f"【{shown(table.title)}】")
-        rows = [[shown(cell_text(v, era)) for v in row] for row in table.rows]
-        align = ["right" if c.numeric else "left" for c in table.columns]
+        rows = list(shown_rows(table, lambda v: shown(cell_text(v, era))))
+        align = ["right" if table.columns[n].numeric else "left" for n in table.shown_columns]
         text = tabulate(
-            rows, headers=[shown(c.label) for c in table.columns], tablefmt=style, colalign=align or None,
+            rows, headers=_headings(table, shown), tablefmt=style, colalign=align or None,
             disable_numparse=True,  # cells are already text; type sniffing costs seconds on long tables
         )
         parts.append(text + ("\n" if markdown else ""))
@@ -151,6 +144,7 @@ def _markdown_text(text: str) -> str:
 
 
 def _rich(report: Report, era: bool, width: int | None) -> str:
+    """The terminal's view: a table of at most ``head`` rows, then how many more there are."""
     from rich import box
     from rich.console import Console
     from rich.table import Table as RichTable
@@ -161,16 +155,19 @@ def _rich(report: Report, era: bool, width: int | None) -> str:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 120, force_terminal=True, highlight=False, soft_wrap=False)
-    for table in report.tables:
+    for table in report.shown_tables:
         title = shown(table.title) if table.title else None
         rich_table = RichTable(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
-        for column in table.columns:
-            rich_table.add_column(shown(column.label), justify="right" if column.numeric else "left", overflow="fold")
-        for row in table.rows:
-            rich_table.add_row(*(shown(cell_text(v, era)) for v in row))
+        for n in table.shown_columns:
+            column = table.columns[n]
+            rich_table.add_column(shown(column.heading), justify="right" if column.numeric else "left", overflow="fold")
+        for row in shown_rows(table, lambda v: shown(cell_text(v, era)), table.head):
+            rich_table.add_row(*row)
         console.print(rich_table)
         if table.note:
             console.print(shown(table.note))
+        if table.head is not None and len(table.rows) > table.head and table.more:
+            console.print(shown(table.more))
     for line in report.summary:
         console.print(shown(line))
     return buffer.getvalue()
@@ -180,49 +177,44 @@ def _csv(report: Report, era: bool) -> str:
     from kitamono.sheets import csv_text
 
     rows: list[list[Any]] = []
-    for index, table in enumerate(report.tables):
-        if len(report.tables) > 1:
+    tables = list(report.shown_tables)
+    for index, table in enumerate(tables):
+        if len(tables) > 1:
             if index:
                 rows.append([])
             rows.append([table.title])
-        rows.append([c.label for c in table.columns])
-        rows.extend([_csv_cell(v, era) for v in row] for row in table.rows)
+        rows.append(_headings(table))
+        rows.extend(shown_rows(table, lambda v: _csv_cell(v, era)))
     return csv_text(rows)
 
 
 def _csv_cell(value: Any, era: bool) -> Any:
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)):
         return value
     return cell_text(value, era)
 
 
-def write_xlsx(report: Report, out: BinaryIO, era: bool = False) -> None:
+def xlsx_bytes(report: Report, era: bool = False) -> bytes:
     """One sheet per table (through the one spreadsheet writer), dates as real dates."""
-    from kitamono.sheets import Sheet, xlsx_bytes
+    from kitamono.sheets import Sheet
+    from kitamono.sheets import xlsx_bytes as workbook
 
     sheets = [
-        Sheet(table.title or report.title or "Sheet", [c.label for c in table.columns],
-              [[_xlsx_cell(v, era) for v in row] for row in table.rows])
-        for table in report.tables
+        Sheet(table.title or report.title or "Sheet", _headings(table),
+              list(shown_rows(table, lambda v: _xlsx_cell(v, era))))
+        for table in report.shown_tables
     ]  # fmt: skip
     if report.summary:
         sheets.append(Sheet("概要", None, [[line] for line in report.summary]))
-    out.write(xlsx_bytes(sheets))
+    return workbook(sheets)
 
 
 def _xlsx_cell(value: Any, era: bool) -> Any:
     if value is None or isinstance(value, (int, float, date, datetime)) and not isinstance(value, bool):
         return value
     return cell_text(value, era)
-
-
-def _display_width(text: str) -> int:
-    from wcwidth import wcswidth
-
-    width = wcswidth(text)
-    return width if width >= 0 else len(text) * 2
 
 
 # --- html -----------------------------------------------------------------------------------------
@@ -260,16 +252,13 @@ def _html(report: Report, era: bool) -> str:
         parts.append("<ul class=\"summary\">" + "".join(f"<li>{_html_text(s)}</li>" for s in report.summary) + "</ul>")
     for chart in report.charts:
         parts.append(_svg_chart(chart))
-    for table in report.tables:
+    for table in report.shown_tables:
         parts.append(f"<h2>{_html_text(table.title)}</h2>")
-        head = "".join(f"<th>{_html_text(c.label)}</th>" for c in table.columns)
+        head = "".join(f"<th>{_html_text(text)}</th>" for text in _headings(table))
+        numeric = [table.columns[n].numeric for n in table.shown_columns]
         body = []
-        for row in table.rows:
-            cells = "".join(
-                f'<td class="num">{_html_text(cell_text(v, era))}</td>' if c.numeric
-                else f"<td>{_html_text(cell_text(v, era))}</td>"
-                for c, v in zip(table.columns, row)
-            )  # fmt: skip
+        for row in shown_rows(table, lambda v: _html_text(cell_text(v, era))):
+            cells = "".join(f'<td class="num">{v}</td>' if num else f"<td>{v}</td>" for num, v in zip(numeric, row))
             body.append(f"<tr>{cells}</tr>")
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         if table.note:
@@ -281,13 +270,15 @@ def _html(report: Report, era: bool) -> str:
 def _svg_chart(chart: Chart) -> str:
     from math import ceil
 
+    from kitamono.sheets import display_width
+
     names = list(chart.series)
     values = [v for series in chart.series.values() for v in series]
     top = max(values + [1])
     if all(float(v).is_integer() for v in values):
         top = ceil(top / 4) * 4  # counts: whole-number ticks
     bar, gap, height, left, pad = 14, 18, 180, 40, 12  # pad: room above the top tick's label
-    label_width = max((_display_width(label) for label in chart.labels), default=0) * 6 + 8
+    label_width = max((display_width(label) for label in chart.labels), default=0) * 6 + 8
     group = max(bar * len(names) + gap, label_width)
     width = left + group * max(len(chart.labels), 1) + 20
     base = pad + height
@@ -319,8 +310,3 @@ def _svg_chart(chart: Chart) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 24}" role="img" '
         f'aria-label="{_html_text(chart.title)}">{"".join(shapes)}</svg><div class="legend">{legend}</div></figure>'
     )
-
-
-def simple_report(title: str, columns: Sequence[Column], rows: list[list[Any]], data: Any) -> Report:
-    """A report of one table."""
-    return Report(title=title, tables=[Table(title, list(columns), rows)], data=data)

@@ -26,7 +26,8 @@ The rules, in the order ``route`` applies them:
 4. Regional bodies (1(2)), universities (1(2)【学との連携】), 産総研/JST (1(4)), a 産学官金 team (エ)
    and the fit with the municipality's basic plan (1(1), 別紙).
 
-``routing_events`` turns a suggestion into the events that record it (``route --apply``).
+``routing_events`` turns a suggestion into the events that record it (``route --apply``);
+``kitamono.reports.suggestion`` lays it out for people.
 """
 
 from __future__ import annotations
@@ -337,14 +338,14 @@ def _needs_of(inquiry: Inquiry, ref: Reference, reasons: Reasons) -> list[NeedMa
 def _field_of(inquiry: Inquiry, ref: Reference, reasons: Reasons) -> str:
     """The case's field: as given (id or name), else the field whose words the text uses most."""
     if inquiry.field is not None:
-        by_name = {_field(f, ref): f for f in CASE_FIELDS}
+        by_name = {ref.field_name(f): f for f in CASE_FIELDS}
         if inquiry.field not in CASE_FIELDS and inquiry.field not in by_name:
             raise InputError(t("routing.bad_field", value=inquiry.field, choices=", ".join(CASE_FIELDS)))
         return by_name.get(inquiry.field, inquiry.field)
     field_id = _suggest_field(inquiry.text, ref)
     words = field_words(inquiry.text, field_id, ref)
     if words:
-        reasons.say("1(1)", "routing.field_suggested", field=_field(field_id, ref), words=_quoted(words))
+        reasons.say("1(1)", "routing.field_suggested", field=ref.field_name(field_id), words=_quoted(words))
     else:
         reasons.say("1(1)", "routing.field_unknown")
     return field_id
@@ -360,9 +361,9 @@ def _handling(receiver: Institution, matches: list[NeedMatch], given: bool, own_
     keeps = covers(receiver, needs)
     clause = letter + ("a" if keeps or (not needs and letter == "イ") else "b")
     values = {
-        "receiver": receiver.short_name, "center": _center(ref), "needs": _needs(needs),
-        "competences": _needs(receiver.competences),
-        "missing": _needs([n for n in needs if n not in receiver.competences]),
+        "receiver": receiver.short_name, "center": center_text(ref), "needs": needs_text(needs),
+        "competences": needs_text(receiver.competences),
+        "missing": needs_text([n for n in needs if n not in receiver.competences]),
     }  # fmt: skip
     if keeps:
         key = "routing.clause_ia" if letter == "イ" else "routing.clause_ua"
@@ -381,7 +382,7 @@ def _handling(receiver: Institution, matches: list[NeedMatch], given: bool, own_
     lead, why = choose(kind.institutions, own_bank, receiver.id)
     external = main.need in rules.external_needs
     reasons.say("1(3)・1(4)" if external else "1(3)", "routing.lead_external" if external else "routing.lead",
-                lead=_name(ref, lead), need=_need(main.need), words=_main_words(main, given),
+                lead=ref.short_name(lead), need=_need(main.need), words=_main_words(main, given),
                 role=_role(kind.id, ref.institutions[lead]))  # fmt: skip
     _say_choice(reasons, why, lead, kind.institutions, ref)
     return clause, lead
@@ -403,7 +404,7 @@ def _supporting(matches: list[NeedMatch], lead: str, receiver: str, own_bank: st
         supporting.append(ident)
         external = match.need in rules.external_needs
         clause, key = ("1(3)・1(4)", "routing.supporting_external") if external else ("1(3)", "routing.supporting")
-        reasons.say(clause, key, name=_name(ref, ident), need=_need(match.need), words=_words(match.matched),
+        reasons.say(clause, key, name=ref.short_name(ident), need=_need(match.need), words=_words(match.matched),
                     role=_role(kind.id, ref.institutions[ident]))  # fmt: skip
         _say_choice(reasons, why, ident, kind.institutions, ref)
     return supporting
@@ -416,7 +417,7 @@ def _regional(sub: str, field_id: str, needs: list[str], text: str, taken: set[s
     bodies = regional_bodies(ref, sub, field_id, needs, text, taken)
     for inst, words, covered in bodies:
         key = "routing." + ("regional_both" if words and covered else "regional_words" if words else "regional_covers")
-        reasons.say("1(2)", key, name=inst.short_name, sub=sub, words=_quoted(words), needs=_needs(covered))
+        reasons.say("1(2)", key, name=inst.short_name, sub=sub, words=_quoted(words), needs=needs_text(covered))
     if not serving:
         reasons.say("1(2)", "routing.regional_none_area", sub=sub)
     elif not bodies and not any(i.id in taken for i in serving):
@@ -449,7 +450,7 @@ def _external(matches: list[NeedMatch], ref: Reference, reasons: Reasons) -> lis
         if body.with_needs and not also:
             continue
         chosen.append(body.id)
-        values = {"name": _name(ref, body.id), "need": _need(trigger.need), "words": _words(trigger.matched)}
+        values = {"name": ref.short_name(body.id), "need": _need(trigger.need), "words": _words(trigger.matched)}
         if also:
             reasons.say("1(4)", "routing.external_with", other=_need(also[0].need),
                         other_words=_words(also[0].matched), **values)  # fmt: skip
@@ -465,7 +466,7 @@ def _team(needs: list[str], referrals: int, candidates: list[str], ref: Referenc
     if len(kinds) < rules.team_min_kinds and referrals < rules.team_after_referrals:
         return []
     team = list(dict.fromkeys(candidates))
-    names = "、".join(_name(ref, i) for i in team)
+    names = "、".join(ref.short_name(i) for i in team)
     if len(kinds) >= rules.team_min_kinds:
         kinds_text = "、".join(_kind(k) for k in kinds)
         reasons.say("3(2)②エ", "routing.team_kinds", n=len(kinds), kinds=kinds_text, members=names)
@@ -487,7 +488,7 @@ def _plan(field_id: str, municipality: str, ref: Reference, reasons: Reasons) ->
                     strategy=fit.strategy)  # fmt: skip
     else:
         reasons.say("1(1)・別紙", "routing.plan_mismatch", municipality=municipality, plans=names,
-                    field=_field(field_id, ref))  # fmt: skip
+                    field=ref.field_name(field_id))  # fmt: skip
     return fit
 
 
@@ -562,90 +563,6 @@ def _already(case: Case, event: Event) -> bool:
     return False
 
 
-# --- presenting -----------------------------------------------------------------------------------
-
-
-def routing_json(routing: Routing) -> dict:
-    """The stable, English-keyed form for tools (``--format json``); institution ids only."""
-    return {
-        "case": routing.case_id,
-        "received_by": routing.received_by,
-        "municipality": routing.municipality,
-        "field": routing.field,
-        "clause": routing.clause,
-        "lead": routing.lead,
-        "coordinator": routing.coordinator,
-        "supporting": list(routing.supporting),
-        "regional": list(routing.regional),
-        "academia": list(routing.academia),
-        "external": list(routing.external),
-        "team": list(routing.team),
-        "plan_fit": {
-            "plan": routing.plan_fit.plan,
-            "plans": list(routing.plan_fit.plans),
-            "fits": routing.plan_fit.fits,
-        },
-        "needs": [{"need": m.need, "matched": list(m.matched)} for m in routing.needs],
-        "reasons": [str(reason) for reason in routing.reasons],
-    }
-
-
-def routing_report(routing: Routing, ref: Reference):
-    """The suggestion as two tables for people: the decisions (names), then the reasons."""
-    from kitamono.render import Column, Report, Table
-
-    rows = [[label_, value] for label_, value in _decisions(routing, ref)]
-    title = t("routing.title_case", id=routing.case_id) if routing.case_id else t("routing.title")
-    decisions = Table(title, [Column("item", t("col.item")), Column("value", t("col.value"))], rows)
-    reasons = Table(t("routing.title_reasons"),
-                    [Column("clause", t("routing.col_clause")), Column("reason", t("routing.col_reason"))],
-                    [[r.clause, r.text] for r in routing.reasons])  # fmt: skip
-    return Report(title, [decisions, reasons], routing_json(routing))
-
-
-def suggestion_lines(routing: Routing, ref: Reference) -> list[str]:
-    """A few lines for ``case new``: the suggestion at a glance and how to see why / record it."""
-    lines = [t("routing.suggestion_head", clause=routing.clause)]
-    shown = {"routing.row_lead", "routing.row_coordinator", "routing.row_supporting", "routing.row_regional",
-             "routing.row_academia", "routing.row_external", "routing.row_team"}  # fmt: skip
-    for key, value in _decisions(routing, ref, keys=True):
-        if key in shown and value:
-            lines.append(f"  {t(key)}: {value}")
-    if routing.case_id:
-        lines.append("  " + t("routing.suggestion_hint", id=routing.case_id))
-    return lines
-
-
-def _decisions(routing: Routing, ref: Reference, keys: bool = False) -> list[tuple[str, str]]:
-    def names(ids: Sequence[str]) -> str:
-        return "、".join(_name(ref, i) for i in ids)
-
-    fit = routing.plan_fit
-    if not fit.plans:
-        fit_text = t("routing.fit_no_plan")
-    elif routing.field == "other":
-        fit_text = t("routing.fit_unknown")
-    else:
-        fit_text = t("routing.fit_yes") if fit.fits else t("routing.fit_no")
-    pairs = [
-        ("routing.row_received_by", _name(ref, routing.received_by)),
-        ("routing.row_municipality", f"{routing.municipality}({routing.subprefecture})"),
-        ("routing.row_field", _field(routing.field, ref)),
-        ("routing.row_needs", _needs([m.need for m in routing.needs]) or t("routing.none_recognised")),
-        ("routing.row_clause", f"3(2)②{routing.clause}"),
-        ("routing.row_lead", _name(ref, routing.lead)),
-        ("routing.row_coordinator", _center(ref) if routing.coordinator else ""),
-        ("routing.row_supporting", names(routing.supporting)),
-        ("routing.row_regional", names(routing.regional)),
-        ("routing.row_academia", names(routing.academia)),
-        ("routing.row_external", names(routing.external)),
-        ("routing.row_team", names(routing.team)),
-        ("routing.row_plan", "、".join(ref.plans[p].name for p in fit.plans) or t("routing.fit_no_plan")),
-        ("routing.row_fit", fit_text),
-    ]
-    return pairs if keys else [(t(k), v) for k, v in pairs]
-
-
 # --- wording helpers ------------------------------------------------------------------------------
 
 
@@ -674,7 +591,8 @@ def _need(need: str) -> str:
     return label("competence", need)
 
 
-def _needs(needs: Sequence[str]) -> str:
+def needs_text(needs: Sequence[str]) -> str:
+    """Needs as people read them: their labels, joined."""
     return t("routing.sep").join(_need(n) for n in needs)
 
 
@@ -696,19 +614,10 @@ def _main_words(match: NeedMatch, given: bool) -> str:
     return t("routing.main_first", word=match.matched[0]) if match.matched else ""
 
 
-def _name(ref: Reference, ident: str) -> str:
-    inst = ref.institutions.get(ident)
-    return inst.short_name if inst else ident
-
-
-def _center(ref: Reference) -> str:
+def center_text(ref: Reference) -> str:
+    """The center as people name it: its short name and its one-stop window."""
     center = ref.center()
     return t("routing.center", name=center.short_name, window=center.one_stop_window or "")
-
-
-def _field(field_id: str, ref: Reference) -> str:
-    spec = ref.fields.get(field_id)
-    return spec.name if spec else label("field", field_id)
 
 
 def _kind(kind_id: str) -> str:
@@ -721,11 +630,11 @@ def _role(kind_id: str, inst: Institution) -> str:
     key = f"routing.role.{kind_id}"
     if key in catalogue(lang()) or key in catalogue("ja"):
         return t(key)
-    return _needs(inst.competences)
+    return needs_text(inst.competences)
 
 
 def _say_choice(reasons: Reasons, why: str, chosen: str, candidates: Sequence[str], ref: Reference) -> None:
     if why == "only":
         return
-    others = "、".join(_name(ref, i) for i in candidates if i != chosen)
-    reasons.say("1(3)", f"routing.choice_{why}", name=_name(ref, chosen), others=others)
+    others = "、".join(ref.short_name(i) for i in candidates if i != chosen)
+    reasons.say("1(3)", f"routing.choice_{why}", name=ref.short_name(chosen), others=others)

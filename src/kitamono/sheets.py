@@ -176,11 +176,12 @@ def _write_cell(sheet, row: int, column: int, value: Any, widths: dict[int, int]
         cell.data_type = "s"  # a string cell, never a formula
         cell.number_format = "@"  # and Excel keeps 0155… as typed when it is edited
     if widths is not None:
-        widths[column] = max(widths.get(column, 0), _display_width(shown.split("\n", 1)[0]))
+        widths[column] = max(widths.get(column, 0), display_width(shown.split("\n", 1)[0]))
     return cell
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
+    """How many columns ``text`` takes on a screen (a Japanese character takes two)."""
     from wcwidth import wcswidth
 
     width = wcswidth(text)

@@ -26,8 +26,6 @@ from kitamono.i18n import t
 
 app = typer.Typer(no_args_is_help=True, help=t("help.case"), rich_markup_mode=None)
 
-ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
-
 DateOpt = Annotated[str | None, typer.Option("--date", help=t("opt.event_date"), metavar="DATE", show_default=False)]
 ByOpt = Annotated[
     str | None,
@@ -127,11 +125,10 @@ def new(
 
 
 def _after_new(case, ref) -> None:
-    """Show the routing suggestion once the case is logged (when routing is available)."""
-    try:
-        from kitamono.routing import route_case, suggestion_lines
-    except ImportError:
-        return
+    """Show the routing suggestion once the case is logged."""
+    from kitamono.reports.suggestion import suggestion_lines
+    from kitamono.routing import route_case
+
     for line in suggestion_lines(route_case(case, ref), ref):
         info(line)
 
@@ -143,7 +140,7 @@ def show(case_id: CaseIdArg, with_contacts: ContactsOpt = False, fmt: FormatOpt 
 
     repo = repository()
     case = load_case(repo, case_id)
-    emit(case_show_report(case, reference(repo), with_contacts), fmt, output, allowed=ALL_FORMATS)
+    emit(case_show_report(case, reference(repo), with_contacts), fmt, output)
 
 
 @app.command("list", help=t("help.case.list"))
@@ -170,7 +167,7 @@ def list_cases(
     if count and chosen.only_fy:  # answered from the index's digests, no case built
         typer.echo(len(loaded) if chosen.fy is None else loaded.count_received_in(chosen.fy))
         return
-    cases = loaded.received_in(chosen.fy) if chosen.fy is not None else loaded.cases
+    cases = chosen.needs.pick(loaded)
     if count:
         typer.echo(sum(1 for c in cases if chosen.matches(c)))
         return
@@ -178,7 +175,7 @@ def list_cases(
         from kitamono.casework import with_contacts as full_cases
 
         cases = full_cases(repo, [c for c in cases if chosen.matches(c)])
-    emit(case_list_report(cases, ref, chosen, with_contacts), fmt, output, allowed=ALL_FORMATS)
+    emit(case_list_report(cases, ref, chosen, with_contacts), fmt, output)
 
 
 @app.command("history", help=t("help.case.history"))
@@ -187,7 +184,7 @@ def history(case_id: CaseIdArg, fmt: FormatOpt = None, output: OutputOpt = None)
     from kitamono.listings import case_history_report
 
     repo = repository()
-    emit(case_history_report(load_case(repo, case_id), reference(repo)), fmt, output, allowed=ALL_FORMATS)
+    emit(case_history_report(load_case(repo, case_id), reference(repo)), fmt, output)
 
 
 # --- events ---------------------------------------------------------------------------------------

@@ -9,19 +9,15 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from kitamono.i18n import t
+from kitamono.reports.rows import FORMATS, Format, TextFormat  # the --format choices
 
 #: Set by the root callback from ``--repo``; read by ``repository()``.
 STATE: dict[str, Any] = {"repo": None}
-
-#: What a report can be written as (``--format``, any case); ``kitamono.render.FORMATS`` renders them.
-Format = Literal["table", "plain", "markdown", "csv", "json", "xlsx", "html"]
-#: What a command that prints lines of text can write (sync, log, check).
-TextFormat = Literal["table", "plain", "markdown", "csv", "json"]
 
 FormatOpt = Annotated[
     Format | None, typer.Option("--format", "-f", help=t("opt.format"), case_sensitive=False, show_default=False)
@@ -105,7 +101,9 @@ def reference(repo=None):  # -> reference.Reference
     return load_reference(repo.data_dir, cache_dir=repo.local_dir)
 
 
-def choose_format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
+def choose_format(fmt: str | None, output: Path | None, formats: tuple[str, ...] = FORMATS) -> str:
+    """``--format``, else what ``-o FILE``'s extension says, else a table on a terminal and plain
+    text in a pipe; one of ``formats``, the ones the command writes."""
     from kitamono.render import format_for_path
 
     if fmt is None and output is not None:
@@ -113,25 +111,20 @@ def choose_format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]
     if fmt is None:
         fmt = "table" if sys.stdout.isatty() else "plain"
     fmt = fmt.lower()
-    if fmt not in allowed:
-        raise typer.BadParameter(t("opt.format_choices", value=fmt, choices=", ".join(allowed)), param_hint="--format")
+    if fmt not in formats:
+        raise typer.BadParameter(t("opt.format_choices", value=fmt, choices=", ".join(formats)), param_hint="--format")
     return fmt
 
 
-def emit(report, fmt: str | None, output: Path | None, era: bool = False,
-         allowed: tuple[str, ...] = ("table", "plain", "markdown", "csv", "json")) -> None:
+def emit(report, fmt: str | None, output: Path | None, era: bool = False, formats: tuple[str, ...] = FORMATS) -> None:
     """Render ``report`` in the chosen format to ``-o FILE`` or stdout."""
-    from kitamono.render import render_text, write_xlsx
+    from kitamono.render import render_text, xlsx_bytes
 
-    fmt = choose_format(fmt, output, allowed)
+    fmt = choose_format(fmt, output, formats)
     if fmt == "xlsx":
-        if output is None:
-            if sys.stdout.isatty():
-                fail(t("opt.xlsx_needs_output"))
-            write_xlsx(report, sys.stdout.buffer, era)
-            return
-        _write_binary(output, lambda handle: write_xlsx(report, handle, era))
-        info(t("opt.written", path=output))
+        if output is None and sys.stdout.isatty():
+            fail(t("opt.xlsx_needs_output"))
+        _write(output, xlsx_bytes(report, era))
         return
     width = None
     if fmt == "table":
@@ -139,26 +132,28 @@ def emit(report, fmt: str | None, output: Path | None, era: bool = False,
 
         width = shutil.get_terminal_size((120, 24)).columns
     text = render_text(report, fmt, era=era, width=width)
+    if output is None and sys.stdout.isatty():  # csv or json read on a terminal: no control character sent to it
+        from kitamono.controls import printable
+
+        text = printable(text)
+    _write(output, text)
+
+
+def _write(output: Path | None, data: str | bytes) -> None:
+    """``data`` to ``-o FILE`` (text as UTF-8, the file written whole or not at all), else to stdout."""
     if output is None:
-        if sys.stdout.isatty():  # csv or json read on a terminal: no control character sent to it
-            from kitamono.controls import printable
-
-            text = printable(text)
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        _write_binary(output, lambda handle: handle.write(text.encode("utf-8")))
-        info(t("opt.written", path=output))
-
-
-def _write_binary(path: Path, write) -> None:
-    import io
-
+        if isinstance(data, str):
+            sys.stdout.write(data)
+            sys.stdout.flush()
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        return
     from kitamono.store import atomic_write_bytes
 
-    buffer = io.BytesIO()
-    write(buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(output, data.encode("utf-8") if isinstance(data, str) else data)
+    info(t("opt.written", path=output))
 
 
 def split_list(values: list[str] | None) -> list[str]:

@@ -10,8 +10,6 @@ from kitamono.cli import complete
 from kitamono.cli.common import FormatOpt, OutputOpt, emit, optional_repository, reference
 from kitamono.i18n import t
 
-ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
-
 
 def register(app: typer.Typer) -> None:
     app.command("fields", help=t("help.fields"))(fields)
@@ -23,7 +21,7 @@ def register(app: typer.Typer) -> None:
 def fields(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     from kitamono.listings import fields_report
 
-    emit(fields_report(reference(optional_repository())), fmt, output, allowed=ALL_FORMATS)
+    emit(fields_report(reference(optional_repository())), fmt, output)
 
 
 def institutions(
@@ -37,7 +35,7 @@ def institutions(
 
     if kind is not None and kind not in INSTITUTION_KINDS:
         raise InputError(t("opt.bad_kind", value=kind, choices=", ".join(INSTITUTION_KINDS)))
-    emit(institutions_report(reference(optional_repository()), kind), fmt, output, allowed=ALL_FORMATS)
+    emit(institutions_report(reference(optional_repository()), kind), fmt, output)
 
 
 def plans(
@@ -57,7 +55,7 @@ def plans(
     if field is not None and field not in ref.fields:
         raise InputError(t("opt.bad_field", value=field, choices=", ".join(ref.fields)))
     name = ref.municipality(municipality).name if municipality else None
-    emit(plans_report(ref, field, name), fmt, output, allowed=ALL_FORMATS)
+    emit(plans_report(ref, field, name), fmt, output)
 
 
 def municipalities(
@@ -70,4 +68,4 @@ def municipalities(
     from kitamono.listings import municipalities_report, subprefecture_of
 
     chosen = subprefecture_of(subprefecture) if subprefecture else None
-    emit(municipalities_report(reference(optional_repository()), chosen), fmt, output, allowed=ALL_FORMATS)
+    emit(municipalities_report(reference(optional_repository()), chosen), fmt, output)

@@ -36,7 +36,7 @@ def check(fmt: TextFormatOpt = None) -> None:
     from kitamono.checks import check_repository
     from kitamono.controls import printable
     from kitamono.gitsync import driver_problems
-    from kitamono.render import Column, simple_report
+    from kitamono.reports.rows import Column, Report, Table
 
     from kitamono.casework import load_checked
 
@@ -50,8 +50,9 @@ def check(fmt: TextFormatOpt = None) -> None:
     )
     errors = [p for p in problems if p.level == "error"]
     if fmt == "json":
-        data = [{"path": p.path, "message": p.message, "level": p.level} for p in problems]
-        emit(simple_report("check", [Column("path", "path")], [], data), "json", None)
+        columns = [Column("path", "path"), Column("message", "message"), Column("level", "level")]
+        rows = [[p.path, p.message, p.level] for p in problems]
+        emit(Report("check", [Table("check", columns, rows)]), "json", None)
     else:
         for problem in problems:
             if problem.level == "warning":

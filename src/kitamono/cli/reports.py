@@ -11,7 +11,6 @@ from kitamono.cli import complete
 from kitamono.cli.common import AsOfOpt, EraOpt, FormatOpt, OutputOpt, as_of_date, emit, reference, repository
 from kitamono.i18n import t
 
-ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
 #: Reading more case files than this shows a spinner on stderr (on a terminal only).
 PROGRESS_THRESHOLD = 2000
 
@@ -55,6 +54,12 @@ def _load(repo):  # -> index.Loaded
     return load_cases(repo)
 
 
+def _open():  # -> (store.Repository, reference.Reference)
+    """The repository and its reference data."""
+    repo = repository()
+    return repo, reference(repo)
+
+
 def _institution(ref, value: str | None) -> str | None:
     return ref.institution(value).id if value else None
 
@@ -63,16 +68,12 @@ def targets(
     as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
-    from kitamono.followup import plan_starts
-    from kitamono.reports import targets_report
+    from kitamono.reports.targets import targets_needs, targets_report
 
     when = as_of_date(as_of)
-    repo = repository()
-    ref = reference(repo)
+    repo, ref = _open()
     inst = _institution(ref, institution)
-    first, last = plan_starts(ref.targets, when)  # only cases started in the plan can count
-    cases = _load(repo).started_by(last, since=first)
-    emit(targets_report(cases, ref, when, inst, era), fmt, output, era, allowed=ALL_FORMATS)
+    emit(targets_report(targets_needs(ref.targets, when).pick(_load(repo)), ref, when, inst, era), fmt, output, era)
 
 
 def followups(
@@ -80,14 +81,12 @@ def followups(
     all_: Annotated[bool, typer.Option("--all", help=t("reports.opt.all"))] = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
-    from kitamono.reports import followups_report
+    from kitamono.reports.targets import followups_needs, followups_report
 
     when = as_of_date(as_of)
-    repo = repository()
-    ref = reference(repo)
-    inst = _institution(ref, institution)
-    cases = _load(repo).started_by(when)  # a case owes follow-ups only once support has started
-    emit(followups_report(cases, ref, when, inst, era, with_done=all_), fmt, output, era, allowed=ALL_FORMATS)
+    repo, ref = _open()
+    cases = followups_needs(when).pick(_load(repo))
+    emit(followups_report(cases, ref, when, _institution(ref, institution), era, with_done=all_), fmt, output, era)
 
 
 @report_app.command("quarterly", help=t("reports.help.quarterly"))
@@ -95,26 +94,22 @@ def quarterly(
     fy: FyOpt = None, quarter: QuarterOpt = None, as_of: AsOfOpt = None, era: EraOpt = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
-    from kitamono.fiscal import fy_bounds, quarter_bounds
-    from kitamono.reports import choose_quarter, quarterly_report
+    from kitamono.reports.activity import choose_quarter, quarterly_needs, quarterly_report
 
     when = as_of_date(as_of)
-    chosen_fy, q = choose_quarter(fy, quarter, when)
-    repo = repository()
-    ref = reference(repo)
-    # The quarter and the 年度 up to it: only cases with an event in that span can count.
-    cases = _load(repo).active_between(fy_bounds(chosen_fy)[0], min(quarter_bounds(chosen_fy, q)[1], when))
-    emit(quarterly_report(cases, ref, chosen_fy, q, when, era), fmt, output, era, allowed=ALL_FORMATS)
+    chosen_fy, q = choose_quarter(fy, quarter, when)  # a quarter that cannot be is refused before any case is read
+    repo, ref = _open()
+    cases = quarterly_needs(chosen_fy, q, when).pick(_load(repo))
+    emit(quarterly_report(cases, ref, chosen_fy, q, when, era), fmt, output, era)
 
 
 @report_app.command("annual", help=t("reports.help.annual"))
 def annual(
     fy: FyOpt = None, as_of: AsOfOpt = None, era: EraOpt = False, fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
-    from kitamono.reports import annual_report, choose_fiscal_year
+    from kitamono.reports.annual import annual_needs, annual_report, choose_fiscal_year
 
     when = as_of_date(as_of)
     chosen = choose_fiscal_year(fy, when)
-    repo = repository()
-    ref = reference(repo)
-    emit(annual_report(_load(repo).cases, ref, chosen, when, era), fmt, output, era, allowed=ALL_FORMATS)
+    repo, ref = _open()
+    emit(annual_report(annual_needs(chosen, when).pick(_load(repo)), ref, chosen, when, era), fmt, output, era)

@@ -22,8 +22,6 @@ from kitamono.cli.common import (
 )
 from kitamono.i18n import t
 
-ALL_FORMATS = ("table", "plain", "markdown", "csv", "json", "xlsx", "html")
-
 
 def register(app: typer.Typer) -> None:
     app.command("route", help=t("routing.help"))(route)
@@ -56,7 +54,8 @@ def route(
     output: OutputOpt = None,
 ) -> None:
     from kitamono.errors import InputError
-    from kitamono.routing import Inquiry, route as suggest, route_case, routing_report
+    from kitamono.reports.suggestion import routing_report
+    from kitamono.routing import Inquiry, route as suggest, route_case
 
     if (case_id is None) == (text is None):
         raise InputError(t("routing.case_or_text"))
@@ -70,7 +69,7 @@ def route(
         receiver = received_by or (repo.local.institution if repo is not None else None) or ref.center().id
         inquiry = Inquiry(text=text or "", municipality=municipality, received_by=receiver, field=field,
                           needs=tuple(split_list(needs)), bank=bank)  # fmt: skip
-        emit(routing_report(suggest(inquiry, ref), ref), fmt, output, allowed=ALL_FORMATS)
+        emit(routing_report(suggest(inquiry, ref), ref), fmt, output)
         return
 
     given = [name for name, value in (("--municipality", municipality), ("--field", field), ("--needs", needs),
@@ -85,7 +84,7 @@ def route(
     ref = reference(repo)
     case = load_case(repo, case_id)
     routing = route_case(case, ref)
-    emit(routing_report(routing, ref), fmt, output, allowed=ALL_FORMATS)
+    emit(routing_report(routing, ref), fmt, output)
     if apply:
         _apply(repo, case, routing, ref, date, yes)
 
@@ -115,14 +114,13 @@ def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
 
 def _event_lines(events, ref) -> list[str]:
     from kitamono.fiscal import format_date
-    from kitamono.listings import institution_name
 
     lines = []
     for event in events:
-        values = {"date": format_date(event.date), "by": institution_name(ref, event.by), "note": event.note}
+        values = {"date": format_date(event.date), "by": ref.short_name(event.by), "note": event.note}
         if event.type == "team_formed":
-            members = "、".join(institution_name(ref, i) for i in event.members)
+            members = "、".join(ref.short_name(i) for i in event.members)
             lines.append(t("routing.planned_team", members=members, **values))
         else:
-            lines.append(t("routing.planned_referred", to=institution_name(ref, event.to), **values))
+            lines.append(t("routing.planned_referred", to=ref.short_name(event.to), **values))
     return lines

@@ -10,6 +10,7 @@ import typer
 from kitamono.cli import complete
 from kitamono.cli.common import OutputOpt, TextFormatOpt, emit, fail, info, reference, repository, today, warn
 from kitamono.i18n import t
+from kitamono.reports.rows import TEXT_FORMATS
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +84,7 @@ def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
     if not result.arrived:
         info(t("sync.nothing_arrived"))
         if fmt == "json":  # scripts always get a list
-            emit(sync_report(result, {}), fmt, output)
+            emit(sync_report(result, {}), fmt, output, formats=TEXT_FORMATS)
         return
     cases = {}
     for change in result.arrived:
@@ -95,7 +96,7 @@ def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
                 continue
     counts = {kind: sum(1 for c in result.arrived if c.kind == kind) for kind in ("added", "changed", "removed")}
     info(t("sync.arrived", **counts))
-    emit(sync_report(result, cases), fmt, output)
+    emit(sync_report(result, cases), fmt, output, formats=TEXT_FORMATS)
 
 
 def log(
@@ -115,7 +116,7 @@ def log(
         repo.find_case_file(case_id)  # an unknown id is an error; a known one just has no history
     if found.pending:
         warn(t("log.pending", n=len(found.pending), ids=", ".join(found.pending[:5])))
-    emit(log_report(found, reference(repo), case_id), fmt, output)
+    emit(log_report(found, reference(repo), case_id), fmt, output, formats=TEXT_FORMATS)
 
 
 def merge_driver(

@@ -485,7 +485,7 @@ MESSAGES: dict[str, str] = {
     "reports.targets.institution_note": "The targets are the whole plan's; the actuals count only cases this institution leads or supports",
     "reports.followups.title": "Follow-ups (as of {as_of})",
     "reports.followups.done_hidden": " (add --all to list the done ones)",
-    "reports.opt.all": "Also list the follow-ups already done",
+    "reports.opt.all": "List every row, the follow-ups already done included",
     "reports.followups.note": "{overdue} overdue, {due} due in {fy}, {done} done. {waived} missing follow-ups of closed cases are left out",
     "reports.annual.title": "{fy}: year-end review of the 北のものづくり support plan",
     "reports.annual.by_institution": "{fy} activity by institution",
@@ -689,4 +689,6 @@ MESSAGES: dict[str, str] = {
     # --- shape ---
     "opt.install_completion": "Set up completion of kitamono (institutions, municipalities, case ids, fiscal years on Tab) in this shell",
     "opt.show_completion": "Show the completion script for this shell (to set it up by hand)",
+    # --- rows ---
+    "reports.followups.more": "{n} more not shown; add --all to list every row",
 }

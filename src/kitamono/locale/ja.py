@@ -485,7 +485,7 @@ MESSAGES: dict[str, str] = {
     "reports.targets.institution_note": "目標は計画全体の件数です。実績はこの機関が主担当または協力として関わる支援案件だけを数えています",
     "reports.followups.title": "フォローアップの状況({as_of} 現在)",
     "reports.followups.done_hidden": "(実施済の行は --all で表示します)",
-    "reports.opt.all": "実施済のフォローアップも表に含めます",
+    "reports.opt.all": "すべての行を表示します(実施済のフォローアップも含めます)",
     "reports.followups.note": "期限切れ {overdue} 件、{fy}の未実施 {due} 件、実施済 {done} 件。終了した案件の未実施分 {waived} 件は除いています",
     "reports.annual.title": "{fy} 北のものづくり連携支援計画 年度末レビュー",
     "reports.annual.by_institution": "{fy} 機関別の活動",
@@ -689,4 +689,6 @@ MESSAGES: dict[str, str] = {
     # --- shape ---
     "opt.install_completion": "このシェルに kitamono の補完(Tab キーで機関名・市町村名・案件ID・年度を補う)を設定します",
     "opt.show_completion": "このシェル用の補完スクリプトを表示します(手で設定するとき)",
+    # --- rows ---
+    "reports.followups.more": "ほかに {n} 件あります。すべて表示するには --all を付けてください",
 }

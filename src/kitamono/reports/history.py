@@ -1,15 +1,22 @@
-"""The case log and the cases a sync brought, as reports (moved here from gitsync, verbatim).
+"""What happened to the cases, as git recorded it: ``kitamono log`` and what a ``sync`` brought.
 
-``kitamono log`` and ``kitamono sync`` show what ``kitamono.gitsync`` reads from the commits
-(``History``, ``LogEntry``) and what a sync did (``SyncResult``, ``Change``), in words for people.
+``kitamono.gitsync`` reads the commits into ``LogEntry``s and a sync into a ``SyncResult``;
+this module words them for people, one sentence per thing a commit did to a case. A contact
+(personal data) is never quoted: a change to it is named, not shown::
+
+    2026-11-02 10:00  道総研 太郎  道総研  okhotsk-2020-0001  フォローアップを記録(2026-11-02、道総研): 近況を確認
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kitamono.gitsync import History, LogEntry, SyncResult
 from kitamono.i18n import label, t
+from kitamono.reference import Reference
+from kitamono.reports.rows import ABSENT, Column, Report, Table
+
+if TYPE_CHECKING:
+    from kitamono.gitsync import History, LogEntry, SyncResult
 
 _FIELD_LABELS = {
     "id": "col.id", "received_on": "col.received_on", "received_by": "col.received_by",
@@ -22,6 +29,7 @@ _FIELD_LABELS = {
 
 
 def field_label(key: str) -> str:
+    """A case header field (``company.name``) as people name it (会社名)."""
     return t(_FIELD_LABELS[key]) if key in _FIELD_LABELS else key
 
 
@@ -36,22 +44,15 @@ def _value_text(value: Any) -> str:
     return t("log.empty") if text in (None, "") else text
 
 
-def _institution_name(ref, ident: str | None) -> str:
-    if not ident:
-        return ""
-    found = ref.institutions.get(ident) if ref is not None else None
-    return found.short_name if found else ident
-
-
-def describe_entry(entry: LogEntry, ref) -> str:
+def describe_entry(entry: LogEntry, ref: Reference) -> str:
     """What a log entry did, in one sentence for people."""
     change, event = entry.change, entry.event
     if change == "created":
-        by = _institution_name(ref, event.by if event else None)
+        by = ref.short_name(event.by if event else None)
         return t("log.created", title=entry.title, by=by)
     if change in ("event", "event_removed"):
         key = "log.event" if change == "event" else "log.event_removed"
-        by = _institution_name(ref, event.by)
+        by = ref.short_name(event.by)
         text = t(key, event=label("event", event.type), date=event.date.isoformat(), by=by)
         return text + (f": {event.note}" if event.note else "")
     if change == "field":
@@ -84,57 +85,62 @@ def _entry_institution(entry: LogEntry) -> str | None:
     return None
 
 
-def log_report(found: History, ref, case_id: str | None):
-    """The case log as a Report: one row per thing a commit did to a case."""
-    from kitamono.render import Column, Report, Table
+#: What a log row says beyond the sentence, for tools; a key is left out where it does not apply.
+_LOG_DETAILS = ("event", "field", "ours", "theirs", "old", "new")
 
+
+def _details(entry: LogEntry) -> list[Any]:
+    """The values of ``_LOG_DETAILS`` for one entry (ABSENT where one does not apply; never a
+    contact's value)."""
+    from kitamono.merge import describe_value
+
+    found = dict.fromkeys(_LOG_DETAILS, ABSENT)
+    if entry.change in ("created", "event", "event_removed") and entry.event is not None:
+        found["event"] = entry.event.model_dump(mode="json", exclude_defaults=True)
+    if entry.change in ("field", "chosen") and entry.field != "*":
+        found["field"] = entry.field
+        if not _private(entry.field):
+            if entry.change == "chosen":
+                found["ours"], found["theirs"] = (describe_value(v) for v in entry.old)
+            else:
+                found["old"] = describe_value(entry.old)
+            found["new"] = describe_value(entry.new)
+    if entry.change in ("conflict", "resolved"):
+        found["field"] = entry.event.field
+    return list(found.values())
+
+
+def log_report(found: History, ref: Reference, case_id: str | None) -> Report:
+    """The case log: one row per thing a commit did to a case."""
     columns = [
-        Column("when", t("log.col_when")), Column("author", t("log.col_author")),
-        Column("institution", t("log.col_institution")), Column("case", t("col.id")),
-        Column("what", t("log.col_what")),
+        Column("commit", "commit", only="json"),
+        Column("date", t("log.col_when"), show=lambda when: when.strftime("%Y-%m-%d %H:%M")),
+        Column("author", t("log.col_author")),
+        Column("institution", t("log.col_institution"), show=ref.short_name),
+        Column("case", t("col.id")),
+        Column("change", "change", only="json"),
+        Column("description", t("log.col_what")),
+        *(Column(key, key, only="json") for key in _LOG_DETAILS),
+    ]
+    rows = [
+        [entry.commit, entry.when, entry.author, _entry_institution(entry), entry.case_id, entry.change,
+         describe_entry(entry, ref), *_details(entry)]
+        for entry in found.entries
     ]  # fmt: skip
-    rows, data = [], []
-    for entry in found.entries:
-        what = describe_entry(entry, ref)
-        institution = _entry_institution(entry)
-        rows.append([entry.when.strftime("%Y-%m-%d %H:%M"), entry.author, _institution_name(ref, institution),
-                     entry.case_id, what])  # fmt: skip
-        item: dict[str, Any] = {
-            "commit": entry.commit, "date": entry.when.isoformat(), "author": entry.author,
-            "institution": institution, "case": entry.case_id, "change": entry.change, "description": what,
-        }  # fmt: skip
-        if entry.change in ("created", "event", "event_removed") and entry.event is not None:
-            item["event"] = entry.event.model_dump(mode="json", exclude_defaults=True)
-        if entry.change in ("field", "chosen") and entry.field != "*":
-            from kitamono.merge import describe_value
-
-            item["field"] = entry.field
-            if not _private(entry.field):
-                if entry.change == "chosen":
-                    item["ours"], item["theirs"] = (describe_value(v) for v in entry.old)
-                else:
-                    item["old"] = describe_value(entry.old)
-                item["new"] = describe_value(entry.new)
-        if entry.change in ("conflict", "resolved"):
-            item["field"] = entry.event.field
-        data.append(item)
     title = t("log.title_of", id=case_id) if case_id else t("log.title")
-    note = t("log.count", n=len(rows))
-    return Report(title, [Table(title, columns, rows, note=note)], data)
+    return Report(title, [Table(title, columns, rows, note=t("log.count", n=len(rows)))])
 
 
-def sync_report(result: SyncResult, cases: dict[str, Any]):
+def sync_report(result: SyncResult, cases: dict[str, Any]) -> Report:
     """The cases that arrived or changed in this sync (``cases``: id → Case as now stored)."""
-    from kitamono.render import Column, Report, Table
-
-    columns = [Column("change", t("sync.col_change")), Column("id", t("col.id")),
-               Column("company", t("col.company")), Column("title", t("col.title"))]  # fmt: skip
-    rows, data = [], []
+    columns = [
+        Column("change", t("sync.col_change"), show=lambda kind: t(f"sync.kind_{kind}")),
+        Column("id", t("col.id")), Column("company", t("col.company")), Column("title", t("col.title")),
+    ]  # fmt: skip
+    rows = []
     for change in result.arrived:
         case = cases.get(change.case_id)
-        company = case.company.name if case is not None else None
-        title = case.title if case is not None else None
-        rows.append([t(f"sync.kind_{change.kind}"), change.case_id, company, title])
-        data.append({"change": change.kind, "id": change.case_id, "company": company, "title": title})
+        rows.append([change.kind, change.case_id, case.company.name if case is not None else None,
+                     case.title if case is not None else None])  # fmt: skip
     heading = t("sync.title")
-    return Report(heading, [Table(heading, columns, rows, note=t("log.count", n=len(rows)))], data)
+    return Report(heading, [Table(heading, columns, rows, note=t("log.count", n=len(rows)))])

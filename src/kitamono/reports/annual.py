@@ -1,0 +1,342 @@
+"""The year-end review (section 3(2)④ of the plan), in its seven sections.
+
+Each section is a function from the cases of a 年度 to its tables, its keys in the JSON and its
+line of the written summary; ``annual_report`` puts them in order:
+
+1. ``activity``: each institution's and each field's activity, and the four quarters;
+2. ``targets``: the plan's targets against the cases, as they stood at the year's end;
+3. ``compliance``: the follow-ups owed in the year, done or missing, by the year support began;
+4. ``groups``: the cases by field, by basic plan and by 振興局;
+5. ``referrals``: who referred cases to whom;
+6. ``stale``: cases open for long without an event;
+7. ``overview``: the written summary and the charts of the HTML page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kitamono.cases import last_contact, status
+from kitamono.errors import InputError
+from kitamono.fiscal import (
+    fiscal_year,
+    format_date,
+    format_fiscal_year,
+    format_period,
+    fy_bounds,
+    parse_fiscal_year,
+    quarter_bounds,
+)
+from kitamono.followup import PeriodCount, count_targets, lead_of, obligations
+from kitamono.i18n import label, t
+from kitamono.models import CASE_FIELDS, SUBPREFECTURES, Case
+from kitamono.reference import Reference
+from kitamono.reports.activity import counts, measure_columns, tally, tally_document, tally_tables
+from kitamono.reports.needs import Needs
+from kitamono.reports.rows import Chart, Column, Report, Rows, Table, Total
+from kitamono.reports.targets import after_plan_table, followups_table, rounded, targets_document, targets_table
+
+#: A case with no event for longer than this is listed in the year-end review.
+STALE_DAYS = 180
+
+
+def choose_fiscal_year(fy_text: str | None, as_of: date) -> int:
+    """The 年度 a year-end review covers: ``--fy``, else the last one ended by ``as_of``."""
+    fy = parse_fiscal_year(fy_text) if fy_text else fiscal_year(as_of) - 1
+    if fy_bounds(fy)[0] > as_of:
+        raise InputError(t("reports.year_not_begun", fy=format_fiscal_year(fy), as_of=as_of))
+    return fy
+
+
+def annual_needs(fy: int, as_of: date) -> Needs:
+    """Every case: a case open since long before the year is still listed if it went quiet."""
+    return Needs()
+
+
+@dataclass(frozen=True)
+class Year:
+    """The 年度 a review covers: its first day, the last day seen (its end, or ``as_of`` before
+    it), its end, and whether dates are shown in 和暦."""
+
+    fy: int
+    first: date
+    last: date
+    end: date
+    era: bool = False
+
+    @classmethod
+    def of(cls, fy: int, as_of: date, era: bool = False) -> Year:
+        first, end = fy_bounds(fy)
+        return cls(fy, first, min(end, as_of), end, era)
+
+    @property
+    def name(self) -> str:
+        return format_fiscal_year(self.fy, self.era)
+
+    def holds(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the review: its tables, its keys in the JSON, its lines of the summary."""
+
+    tables: list[Table]
+    document: dict[str, Any]
+    summary: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+# --- 1. activity ----------------------------------------------------------------------------------
+
+
+def activity(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """The year's activity by institution and by field, and each quarter's totals."""
+    found = tally(cases, year.first, year.last, ref)
+    by_institution, by_field = tally_tables(found, ref, t("reports.annual.by_institution", fy=year.name),
+                                            t("reports.annual.by_field_activity", fy=year.name))  # fmt: skip
+    rows = []
+    for q in range(1, 5):
+        first, last = quarter_bounds(year.fy, q)
+        total = tally(cases, first, min(last, year.last), ref).total if first <= year.last else Counter()
+        rows.append([q, first, last, *counts(total)])
+    quarters = Table(
+        t("reports.annual.by_quarter", fy=year.name),
+        [Column("quarter", t("reports.col.quarter_name"), show=_quarter_label),
+         Column("start", "start", only="json"), Column("end", "end", only="json"), *measure_columns()],
+        rows, total=[t("reports.total_row"), None, None, *counts(found.total)],
+    )  # fmt: skip
+    chart = Chart(
+        t("reports.chart.per_quarter", fy=year.name),
+        [_quarter_label(q) for q in range(1, 5)],
+        {t(f"reports.measure.{m}"): [float(v) for v in quarters.values(m)]
+         for m in ("received", "started", "supported", "followed_up")},
+    )  # fmt: skip
+    total = found.total
+    line = t("reports.summary.activity", fy=year.name, received=total.get("received", 0),
+             started=total.get("started", 0), supported=total.get("supported", 0),
+             followed_up=total.get("followed_up", 0), closed=total.get("closed", 0))  # fmt: skip
+    document = {"activity": tally_document(found, by_institution, by_field), "quarters": Rows(quarters)}
+    return Section([by_institution, by_field, quarters], document, [line], [chart])
+
+
+def _quarter_label(q: int) -> str:
+    return t("reports.quarter_short", q=q)
+
+
+# --- 2. targets -----------------------------------------------------------------------------------
+
+
+def targets(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """The plan's targets as they stood on the year's last day seen, and this year's line."""
+    count = count_targets(cases, ref.targets, year.last)
+    table, after_plan = targets_table(count, year.era), after_plan_table(count, year.era)
+    row = next((r for r in count.periods + count.after_plan if year.fy in r.fiscal_years), None)
+    lines = [_target_line(row, year.era)] if row is not None else []
+    lines.append(t("reports.summary.cumulative", actual=count.actual_total, target=count.target_total))
+    chart = Chart(
+        t("reports.chart.targets"),
+        [format_period(r.fiscal_years, year.era) for r in count.periods],
+        {t("reports.col.target_total"): [float(r.target_total or 0) for r in count.periods],
+         t("reports.col.actual_total"): [float(r.total) for r in count.periods]},
+    )  # fmt: skip
+    return Section([table, after_plan], {"targets": targets_document(count, table, after_plan)}, lines, [chart])
+
+
+def _target_line(row: PeriodCount, era: bool) -> str:
+    period = format_period(row.fiscal_years, era)
+    if not row.in_plan:
+        return t("reports.summary.after_plan", period=period, continuing=row.continuing,
+                 expected=row.expected_continuing)  # fmt: skip
+    return t(
+        "reports.summary.target", period=period, new=row.new, target_new=row.target_new,
+        continuing=row.continuing, expected=row.expected_continuing, total=row.total, target=row.target_total,
+        percent=f"{row.percent or 0:.1f}", state=t(f"reports.state.{row.state}"),
+    )  # fmt: skip
+
+
+# --- 3. follow-up compliance ----------------------------------------------------------------------
+
+
+def compliance(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """The follow-ups owed in the year: done, missing (due or overdue) or waived (closed), by the
+    年度 support began; the rate is done over done and missing. Then the missing ones."""
+    owed = [o for c in cases for o in obligations(c, ref.targets, year.last) if year.fy in o.period]
+    missing = [o for o in owed if o.state in ("due", "overdue")]
+    by_start: dict[int, Counter] = {}
+    for o in owed:
+        bucket = o.state if o.state in ("done", "waived") else "missing"
+        by_start.setdefault(fiscal_year(o.started), Counter())[bucket] += 1
+    rows = [_compliance_row(start, by_start[start]) for start in sorted(by_start)]
+    total = [t("reports.total_row"), *_compliance_row(0, sum(by_start.values(), Counter()))[1:]]
+    table = Table(
+        t("reports.annual.compliance", fy=year.name),
+        [Column("start_fiscal_year", t("reports.col.start_year"), show=lambda fy: format_fiscal_year(fy, year.era)),
+         Column("owed", t("reports.col.owed"), numeric=True), Column("done", t("reports.col.done"), numeric=True),
+         Column("missing", t("reports.col.missing"), numeric=True),
+         Column("waived", t("reports.col.waived"), numeric=True), Column("rate", t("reports.col.rate"), numeric=True)],
+        rows, note=t("reports.annual.compliance_note"), total=total,
+    )  # fmt: skip
+    listed = followups_table(missing, ref, t("reports.annual.missing", fy=year.name), year.era)
+    _, _, done, not_done, _, rate = total
+    if done + not_done:
+        line = t("reports.summary.compliance", owed=done + not_done, done=done, percent=f"{rate:.1f}")
+    else:
+        line = t("reports.summary.no_followups")
+    document = {"followup_compliance": Total(table, then={"by_start_year": Rows(table), "missing_cases": Rows(listed)})}
+    return Section([table, listed], document, [line])
+
+
+def _compliance_row(start_fy: int, c: Counter) -> list[Any]:
+    counted = c["done"] + c["missing"]
+    rate = rounded(100.0 * c["done"] / counted) if counted else None
+    return [start_fy, counted + c["waived"], c["done"], c["missing"], c["waived"], rate]
+
+
+# --- 4. cases by field, basic plan and 振興局 --------------------------------------------------------
+
+
+def groups(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """The cases received, started and supported or followed up in the year, per field (all four),
+    per basic plan and per 振興局 (those with any)."""
+    fields = _group_rows(cases, year, lambda c: [c.field], {f: ref.field_name(f) for f in CASE_FIELDS})
+    plan_names = {p.id: p.name for p in ref.plans.values()} | {"": t("reports.no_plan")}
+    plans = _group_rows(cases, year, lambda c: [p.id for p in ref.plans_for(c.company.municipality)] or [""],
+                        plan_names, only_active=True)  # fmt: skip
+
+    def subprefecture(case: Case) -> list[str]:
+        m = ref.municipalities.get(case.company.municipality)
+        return [m.subprefecture] if m else [""]
+
+    sub_names = {s: s for s in SUBPREFECTURES} | {"": t("reports.unknown")}
+    subs = _group_rows(cases, year, subprefecture, sub_names, only_active=True)
+    tables = [
+        _group_table(t("reports.annual.cases_by_field", fy=year.name), t("reports.col.field"), fields),
+        _group_table(t("reports.annual.cases_by_plan", fy=year.name), t("col.plan_name"), plans,
+                     note=t("reports.annual.plan_note")),
+        _group_table(t("reports.annual.cases_by_subprefecture", fy=year.name), t("col.subprefecture"), subs),
+    ]  # fmt: skip
+    keys = ("cases_by_field", "cases_by_plan", "cases_by_subprefecture")
+    return Section(tables, {key: Rows(table) for key, table in zip(keys, tables)})
+
+
+_GROUP_COUNTS = ("received", "started", "contacted")
+
+
+def _group_rows(cases: list[Case], year: Year, keys_of: Callable[[Case], list[str]], names: dict[str, str],
+                only_active: bool = False) -> list[list[Any]]:  # fmt: skip
+    """[key, name, received, started, contacted] per group key: the cases with such an event in
+    the year. Every key of ``names`` has a row unless ``only_active``, when rows of zeros go."""
+    tallies: dict[str, Counter] = {k: Counter() for k in names}
+    for case in cases:
+        events = [e for e in case.events if year.holds(e.date)]
+        flags = {
+            "received": any(e.type == "received" for e in events),
+            "started": any(e.type == "started" for e in events),
+            "contacted": any(e.type in ("supported", "followed_up") for e in events),
+        }
+        if not any(flags.values()):
+            continue
+        for key in keys_of(case):
+            bucket = tallies.setdefault(key, Counter())
+            for flag, on in flags.items():
+                bucket[flag] += int(on)
+    rows = [[k, names.get(k, k), *(c.get(f, 0) for f in _GROUP_COUNTS)] for k, c in tallies.items()]
+    return [r for r in rows if any(r[2:])] if only_active else rows
+
+
+def _group_table(title: str, heading: str, rows: list[list[Any]], note: str | None = None) -> Table:
+    columns = [
+        Column("key", "key", only="json"),
+        Column("name", heading),
+        Column("received", t("reports.col.cases_received"), numeric=True),
+        Column("started", t("reports.col.cases_started"), numeric=True),
+        Column("contacted", t("reports.col.cases_contacted"), numeric=True),
+    ]
+    return Table(title, columns, rows, note=note)
+
+
+# --- 5. referrals ---------------------------------------------------------------------------------
+
+
+def referrals(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """How many cases each institution referred to each other one in the year, most first."""
+    flow: Counter = Counter()
+    for case in cases:
+        for e in case.events:
+            if e.type == "referred" and e.to and year.holds(e.date):
+                flow[(e.by, e.to)] += 1
+    order = {ident: i for i, ident in enumerate(ref.institutions)}
+    ranked = sorted(flow.items(), key=lambda kv: (-kv[1], order.get(kv[0][0], 999), order.get(kv[0][1], 999)))
+    table = Table(
+        t("reports.annual.referrals", fy=year.name),
+        [Column("from", t("reports.col.from"), show=ref.short_name),
+         Column("to", t("reports.col.to"), show=ref.short_name), Column("count", t("reports.col.count"), numeric=True)],
+        [[a, b, n] for (a, b), n in ranked],
+    )  # fmt: skip
+    if ranked:
+        (a, b), n = ranked[0]
+        line = t("reports.summary.referrals", n=sum(flow.values()), top=f"{ref.short_name(a)}→{ref.short_name(b)}", k=n)
+    else:
+        line = t("reports.summary.no_referrals")
+    return Section([table], {"referrals": Rows(table)}, [line])
+
+
+# --- 6. stale cases -------------------------------------------------------------------------------
+
+
+def stale(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """The cases received by the year's last day seen, not closed then, whose last event was more
+    than ``STALE_DAYS`` before it: the quietest first."""
+    last = year.last
+    found = []
+    for case in cases:
+        if case.received_on > last or status(case, last) == "closed":
+            continue
+        contact = last_contact(case, last)
+        days = (last - contact).days if contact else 0
+        if days > STALE_DAYS:
+            found.append((days, case, contact))
+    found.sort(key=lambda item: (-item[0], item[1].id))
+    table = Table(
+        t("reports.annual.stale", days=STALE_DAYS, date=format_date(last, year.era)),
+        [Column("id", t("col.id")), Column("company", t("col.company")), Column("title", t("col.title"), only="table"),
+         Column("status", t("col.status"), show=lambda s: label("status", s)),
+         Column("in_charge", t("reports.col.in_charge"), show=ref.short_name, only="table"),
+         Column("last_event", t("reports.col.last_event")), Column("days", t("reports.col.days"), numeric=True)],
+        [[c.id, c.company.name, c.title, status(c, last), lead_of(c, last) or c.received_by, contact, days]
+         for days, c, contact in found],
+    )  # fmt: skip
+    return Section([table], {"stale": Rows(table)}, [t("reports.summary.stale", n=len(found), days=STALE_DAYS)])
+
+
+# --- 7. the overview, and the whole review --------------------------------------------------------
+
+
+def overview(sections: list[Section], year: Year) -> Section:
+    """The written summary, one line or two from each section (and first, when the year is still
+    running, that it is), and the charts."""
+    lines = [line for s in sections for line in s.summary]
+    if year.last < year.end:
+        lines.insert(0, t("reports.annual.partial", fy=year.name, as_of=format_date(year.last, year.era)))
+    return Section([], {"summary": lines}, lines, [chart for s in sections for chart in s.charts])
+
+
+SECTIONS = (activity, targets, compliance, groups, referrals, stale)
+
+
+def annual_report(cases: list[Case], ref: Reference, fy: int, as_of: date, era: bool = False) -> Report:
+    """What the review meeting reads at a year's end: the six sections, then the overview."""
+    year = Year.of(fy, as_of, era)
+    sections = [section(cases, ref, year) for section in SECTIONS]
+    summary = overview(sections, year)
+    document: dict[str, Any] = {"fiscal_year": fy, "start": year.first, "end": year.end, "as_of": as_of}
+    for part in [*sections, summary]:
+        document.update(part.document)
+    tables = [table for s in sections for table in s.tables]
+    return Report(t("reports.annual.title", fy=year.name), tables, document, summary=summary.summary,
+                  charts=summary.charts)  # fmt: skip

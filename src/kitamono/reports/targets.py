@@ -1,0 +1,191 @@
+"""The plan's targets against the cases, and the follow-ups each supported case owes.
+
+``targets`` is the plan's table (new 10 and continuing per period) beside what the cases show;
+``followups`` lists every follow-up year: overdue first, then due this 年度, then done. The
+counting itself is ``kitamono.followup``; this module lays it out::
+
+    kitamono targets --format json
+    {"as_of": "2026-11-28", "institution": null, "periods": [{"label": "2017–2018年度",
+     "fiscal_years": [2017, 2018], "target": {"new": 10, ...}, "actual": {...}, ...}], ...}
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from kitamono.fiscal import fiscal_year, format_date, format_fiscal_year, format_period
+from kitamono.followup import FollowupList, Obligation, TargetCount, count_targets, followups, plan_starts
+from kitamono.i18n import t
+from kitamono.models import Case, Targets
+from kitamono.reference import Reference
+from kitamono.reports.needs import Needs
+from kitamono.reports.rows import Column, Report, Rows, Table, Total
+
+#: How many follow-up rows a terminal shows before it says how many more there are.
+SHOWN_AT_A_TERMINAL = 50
+
+
+def _state_label(state: str) -> str:
+    return t(f"reports.state.{state}")
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _period_column(era: bool, heading: str) -> Column:
+    return Column("fiscal_years", heading, show=lambda years: format_period(years, era))
+
+
+# --- targets --------------------------------------------------------------------------------------
+
+_PERIOD_KEYS = (
+    "label", "fiscal_years", "target.new", "target.continuing", "target.total",
+    "actual.new", "actual.continuing", "actual.total", "expected_continuing", "status",
+)  # fmt: skip
+
+
+def targets_table(count: TargetCount, era: bool = False) -> Table:
+    """The plan's periods: targets, actuals, the gap, the rate and the running total; then the
+    plan's total row."""
+    columns = [
+        _period_column(era, t("reports.col.period")),
+        Column("target.new", t("reports.col.target_new"), numeric=True),
+        Column("actual.new", t("reports.col.actual_new"), numeric=True),
+        Column("target.continuing", t("reports.col.target_continuing"), numeric=True),
+        Column("expected_continuing", t("reports.col.expected_continuing"), numeric=True),
+        Column("actual.continuing", t("reports.col.actual_continuing"), numeric=True),
+        Column("target.total", t("reports.col.target_total"), numeric=True),
+        Column("actual.total", t("reports.col.actual_total"), numeric=True),
+        Column("gap", t("reports.col.gap"), numeric=True, only="table"),
+        Column("percent", t("reports.col.percent"), numeric=True, only="table"),
+        Column("cumulative", t("reports.col.cumulative"), numeric=True, only="table"),
+        Column("status", t("reports.col.state"), show=_state_label),
+        Column("label", "label", only="json"),
+    ]
+    rows = [
+        [list(r.fiscal_years), r.target_new, r.new, r.target_continuing, r.expected_continuing, r.continuing,
+         r.target_total, r.total, r.gap, rounded(r.percent), running, r.state, r.label]
+        for r, running in zip(count.periods, count.cumulative())
+    ]  # fmt: skip
+    p, target, actual = count.periods, count.target_total, count.actual_total
+    total = [
+        t("reports.plan_total_row"), sum(r.target_new or 0 for r in p), sum(r.new for r in p),
+        sum(r.target_continuing or 0 for r in p), sum(r.expected_continuing for r in p),
+        sum(r.continuing for r in p), target, actual, actual - target,
+        rounded(100.0 * actual / target) if target else None, actual, "", None,
+    ]  # fmt: skip
+    note = t("reports.targets.note", actual=actual, target=target,
+             percent=f"{100.0 * actual / target:.1f}" if target else "-")  # fmt: skip
+    return Table(t("reports.targets.table"), columns, rows, note=note, total=total, json_order=_PERIOD_KEYS)
+
+
+def after_plan_table(count: TargetCount, era: bool = False) -> Table:
+    """The follow-up years after the plan: continuing cases only, outside the plan's totals."""
+    columns = [
+        _period_column(era, t("reports.col.fiscal_year")),
+        Column("expected_continuing", t("reports.col.expected_continuing"), numeric=True),
+        Column("actual.continuing", t("reports.col.actual_continuing"), numeric=True),
+        Column("percent", t("reports.col.rate"), numeric=True, only="table"),
+        Column("status", t("reports.col.state"), show=_state_label),
+        Column("label", "label", only="json"),
+    ]
+    rows = [
+        [list(r.fiscal_years), r.expected_continuing, r.continuing,
+         rounded(100.0 * r.continuing / r.expected_continuing) if r.expected_continuing else None, r.state, r.label]
+        for r in count.after_plan
+    ]  # fmt: skip
+    order = ("label", "fiscal_years", "actual.continuing", "expected_continuing", "status")
+    return Table(t("reports.targets.after_plan"), columns, rows, note=t("reports.targets.after_plan_note"),
+                 json_order=order)  # fmt: skip
+
+
+def targets_document(count: TargetCount, table: Table, after_plan: Table) -> dict[str, Any]:
+    return {
+        "as_of": count.as_of,
+        "institution": count.institution,
+        "periods": Rows(table),
+        "total": Total(table, {"target": "target.total", "actual": "actual.total"}),
+        "after_plan": Rows(after_plan),
+    }
+
+
+def targets_needs(targets: Targets, as_of: date) -> Needs:
+    """Only cases started within the plan, by ``as_of``, can count."""
+    first, last = plan_starts(targets, as_of)
+    return Needs.started_by(last, since=first)
+
+
+def targets_report(cases: list[Case], ref: Reference, as_of: date, institution: str | None = None,
+                   era: bool = False) -> Report:  # fmt: skip
+    """The plan's target table against what the cases show on ``as_of``."""
+    count = count_targets(cases, ref.targets, as_of, institution)
+    title = t("reports.targets.title", as_of=format_date(as_of, era))
+    if institution:
+        title += t("reports.for_institution", name=ref.short_name(institution))
+    tables = [targets_table(count, era), after_plan_table(count, era)]
+    summary = [t("reports.targets.institution_note")] if institution else []
+    return Report(title, tables, targets_document(count, *tables), summary=summary)
+
+
+# --- follow-ups -----------------------------------------------------------------------------------
+
+_OBLIGATION_KEYS = ("id", "fiscal_year", "lead", "last_contact", "company", "started", "done_on")
+
+
+def followups_table(items: list[Obligation], ref: Reference, title: str, era: bool = False,
+                    note: str | None = None, with_done: bool = False, **more: Any) -> Table:  # fmt: skip
+    """The follow-up periods as rows; the 実施日 column only when done ones are listed (else it is
+    always empty, and only in the JSON)."""
+    columns = [
+        Column("state", t("reports.col.state"), show=lambda s: t(f"reports.followup.{s}"), only="table"),
+        Column("id", t("col.id")), Column("company", t("col.company")), Column("started", t("reports.col.started")),
+        Column("period", t("reports.col.follow_up_year"), show=lambda p: format_period(p, era), only="table"),
+        Column("lead", t("col.lead"), show=ref.short_name), Column("last_contact", t("reports.col.last_contact")),
+        Column("done_on", t("reports.col.done_on"), only=None if with_done else "json"),
+        Column("fiscal_year", "fiscal_year", only="json"),
+    ]  # fmt: skip
+    rows = [
+        [i.state, i.case.id, i.case.company.name, i.started, i.period, i.lead, i.last_contact, i.done_on, i.fiscal_year]
+        for i in items
+    ]
+    return Table(title, columns, rows, note=note, json_order=_OBLIGATION_KEYS, **more)
+
+
+def followups_needs(as_of: date) -> Needs:
+    """A case owes follow-ups only once support has started."""
+    return Needs.started_by(as_of)
+
+
+def followups_report(cases: list[Case], ref: Reference, as_of: date, institution: str | None = None,
+                     era: bool = False, with_done: bool = False) -> Report:  # fmt: skip
+    """Every supported case's follow-up years on ``as_of``: overdue first, then due, then done.
+
+    The table lists what staff must act on (overdue and due) and counts the done ones, unless
+    ``with_done``; a terminal shows the first ``SHOWN_AT_A_TERMINAL`` rows and how many more
+    there are, unless ``with_done``. The JSON always holds all three lists.
+    """
+    found: FollowupList = followups(cases, ref.targets, as_of, institution)
+    title = t("reports.followups.title", as_of=format_date(as_of, era))
+    if institution:
+        title += t("reports.for_institution", name=ref.short_name(institution))
+    note = t(
+        "reports.followups.note", overdue=len(found.overdue), due=len(found.due), done=len(found.done),
+        fy=format_fiscal_year(fiscal_year(as_of), era), waived=len(found.waived),
+    )  # fmt: skip
+    if not with_done and found.done:
+        note += t("reports.followups.done_hidden")
+    listed = found.overdue + found.due + (found.done if with_done else [])
+    head = None if with_done else SHOWN_AT_A_TERMINAL
+    more = t("reports.followups.more", n=len(listed) - SHOWN_AT_A_TERMINAL) if head and len(listed) > head else None
+    table = followups_table(listed, ref, title, era, note, with_done, head=head, more=more)
+    done = table if with_done else followups_table(found.done, ref, title, only="json")
+    document = {
+        "as_of": as_of,
+        "institution": institution,
+        "overdue": Rows(table, ("state", "overdue")),
+        "due": Rows(table, ("state", "due")),
+        "done": Rows(done, ("state", "done")),
+    }
+    return Report(title, [table, done] if done is not table else [table], document)
