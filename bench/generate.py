@@ -14,9 +14,10 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from kitamono.caseio import case_text
 from kitamono.models import Case, Company, Contact, Event
 from kitamono.reference import load_reference
-from kitamono.store import SETTINGS_FILE, case_text
+from kitamono.store import SETTINGS_FILE
 
 FIRST = date(2018, 4, 1)
 LAST = date(2028, 3, 31)

@@ -27,7 +27,7 @@ from pathlib import Path
 from kitamono import store
 from kitamono.casework import NewCase, build_case, record_event
 from kitamono.fiscal import fiscal_year
-from kitamono.models import Event
+from kitamono.models import Event, Settings
 from kitamono.reference import load_reference
 
 #: The day the demo is written for; no event is later.
@@ -622,7 +622,7 @@ def _event(spec: tuple) -> Event:
 def build(root: Path) -> list[str]:
     """Write every demo case into the (new, empty) repository at ``root``; return their ids."""
     ref = load_reference()
-    repo = store.Repository(root, store.Settings(), store.LocalSettings())
+    repo = store.Repository(root, Settings(), store.LocalSettings())
     ids = []
     for spec in sorted(CASES, key=lambda c: (c["received"], c["by"], c["company"])):
         person, email = spec["contact"] or (None, None)

@@ -153,7 +153,7 @@ def run(runner: CliRunner, env) -> Callable[..., object]:
 
 #: The index and the reference cache are rebuilt from the files at will; they are not user data.
 CACHE_FILES = {
-    ".kitamono/index.pickle", ".kitamono/index-delta.pickle", ".kitamono/reference.pickle", ".kitamono/settings.pickle",
+    ".kitamono/index.pickle", ".kitamono/index-delta.pickle", ".kitamono/reference.pickle",
 }
 
 

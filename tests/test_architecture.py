@@ -1,11 +1,20 @@
-"""The shape of the code, kept true: imports flow one way, the core is silent, catalogues match."""
+"""The shape of the code, kept true: imports flow one way, the core is silent, catalogues match.
+
+The import graph is read from the source, every import counted: those inside functions (made
+there only to load less at start-up, they are imports all the same), ``from kitamono import x``,
+the modules a package's ``__init__`` imports when a module inside it is first loaded, and the
+modules a package imports by name when one of its names is first asked for (``gitsync``).
+"""
 
 from __future__ import annotations
 
 import ast
 import re
 import string
+from functools import cache
 from pathlib import Path
+
+import pytest
 
 import kitamono
 from kitamono.locale.en import MESSAGES as EN
@@ -17,6 +26,220 @@ ENTRY_POINTS = ("__main__.py", "launch.py")
 CORE = [p for p in SOURCE.rglob("*.py") if "cli" not in p.relative_to(SOURCE).parts and p.name not in ENTRY_POINTS]
 #: Modules (and packages) that compute without touching the disk.
 PURE = {"models", "fiscal", "cases", "checks", "listings", "routing", "followup", "reports", "merge", "i18n"}
+
+#: The layers, lowest first. A module imports only from its own layer or those below; a module
+#: named here exactly is placed by that name, any other by the longest ``package.*`` that holds it.
+#: The domain computes and returns data; rendering consumes it, never the reverse.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("foundations", ("kitamono", "kitamono.errors", "kitamono.ids", "kitamono.controls", "kitamono.locale",
+                     "kitamono.locale.*")),
+    ("messages", ("kitamono.i18n",)),
+    ("records", ("kitamono.models", "kitamono.fiscal")),
+    ("files", ("kitamono.caseio", "kitamono.sheets", "kitamono.gitsync.git")),  # YAML and case text; sheets; git
+    ("store", ("kitamono.store",)),  # the case folder, its lock, the only writer
+    ("caches", ("kitamono.cache",)),  # file stamps, the racy-clean rule, the safe unpickler
+    ("reference", ("kitamono.reference",)),
+    ("rules", ("kitamono.cases", "kitamono.followup", "kitamono.routing", "kitamono.checks", "kitamono.merge")),
+    ("work", ("kitamono.index", "kitamono.casework", "kitamono.exchange", "kitamono.repository", "kitamono.gitsync",
+              "kitamono.gitsync.*")),
+    ("reports", ("kitamono.listings", "kitamono.reports", "kitamono.reports.*")),
+    ("render", ("kitamono.render",)),
+    ("commands", ("kitamono.cli", "kitamono.cli.*")),
+    ("entry points", ("kitamono.launch", "kitamono.__main__")),
+]  # fmt: skip
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for path in sorted(SOURCE.rglob("*.py"))}
+
+
+def _is_package(name: str) -> bool:
+    return MODULES[name].name == "__init__.py"
+
+
+def _imported(node: ast.Import | ast.ImportFrom, importer: str) -> set[str]:
+    """The kitamono modules one import statement loads, each named by the deepest module that exists."""
+    if isinstance(node, ast.Import):
+        targets = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:  # relative: from the importer's package upwards
+            package = importer if _is_package(importer) else importer.rpartition(".")[0]
+            for _ in range(node.level - 1):
+                package = package.rpartition(".")[0]
+            base = f"{package}.{base}" if base else package
+        targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+    found = set()
+    for target in targets:
+        while target and target not in MODULES:
+            target = target.rpartition(".")[0]
+        if target:
+            found.add(target)
+    return found
+
+
+@cache
+def _tree(name: str) -> ast.Module:
+    return ast.parse(MODULES[name].read_text(encoding="utf-8"))
+
+
+@cache
+def _loaded_with(name: str) -> frozenset[str]:
+    """What loading the module ``name`` imports at once: its top-level import statements."""
+    found: set[str] = set()
+    for node in _tree(name).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found |= _imported(node, name)
+    return frozenset(found - {name})
+
+
+def _parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
+
+
+@cache
+def imports_of(name: str) -> frozenset[str]:
+    """Every kitamono module that ``name`` imports, wherever the import statement stands."""
+    found: set[str] = set()
+    for node in ast.walk(_tree(name)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found |= _imported(node, name)
+        elif (
+            isinstance(node, ast.Call) and _is_package(name)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "import_module"
+        ):  # fmt: skip
+            # A package that imports its own modules by name when one of its names is asked for.
+            found |= {m for m in MODULES if m.rpartition(".")[0] == name}
+    # Loading a module first loads the packages that hold it (those outside the importer's own).
+    own = {name, *_parents(name)}
+    for target in list(found):
+        for package in _parents(target):
+            if package not in own:
+                found |= _loaded_with(package)
+    return frozenset(found - {name})
+
+
+def layer_of(name: str) -> int:
+    for number, (_, names) in enumerate(LAYERS):
+        if name in names:
+            return number
+    best: tuple[int, int] | None = None
+    for number, (_, names) in enumerate(LAYERS):
+        for pattern in names:
+            wider = best is None or len(pattern) > best[0]
+            if pattern.endswith(".*") and name.startswith(pattern[:-1]) and wider:
+                best = (len(pattern), number)
+    if best is None:
+        raise LookupError(f"{name} is in no layer: place it in LAYERS")
+    return best[1]
+
+
+def _cycles() -> list[list[str]]:
+    """The import cycles: every strongly connected group of two or more modules (Tarjan)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(name: str) -> None:
+        order[name] = low[name] = len(order)
+        stack.append(name)
+        for target in sorted(imports_of(name)):
+            if target not in order:
+                visit(target)
+                low[name] = min(low[name], low[target])
+            elif target in stack:
+                low[name] = min(low[name], order[target])
+        if low[name] == order[name]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == name:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for name in sorted(MODULES):
+        if name not in order:
+            visit(name)
+    return groups
+
+
+def test_the_import_graph_is_read_whole():
+    """The reading itself: imports inside functions, ``from kitamono import x``, relative imports,
+    a package's own imports and the modules a package imports by name all count."""
+    assert "kitamono.gitsync.git" in imports_of("kitamono.store")  # inside a function
+    assert "kitamono.cli" in imports_of("kitamono.launch")  # inside a function, a package
+    assert "kitamono" in imports_of("kitamono.index")  # from kitamono import __version__
+    assert "kitamono.cache" in imports_of("kitamono.index")  # from kitamono import cache
+    assert "kitamono.gitsync.syncing" in imports_of("kitamono.gitsync")  # by name, when first asked for
+    assert "kitamono.locale.ja" in imports_of("kitamono.i18n")
+
+
+def test_there_is_no_import_cycle():
+    assert _cycles() == []
+
+
+def test_every_module_is_in_one_layer_and_every_layer_name_is_a_module():
+    for name in MODULES:
+        layer_of(name)
+    named = [n for _, names in LAYERS for n in names]
+    assert len(named) == len(set(named))
+    assert [n for n in named if not n.endswith(".*") and n not in MODULES] == []
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_run_down_the_layers(name):
+    """Nothing imports from a layer above its own: the domain never from rendering or commands."""
+    upward = sorted(
+        f"{target} ({LAYERS[layer_of(target)][0]})" for target in imports_of(name) if layer_of(target) > layer_of(name)
+    )
+    assert upward == [], f"{name} ({LAYERS[layer_of(name)][0]}) imports from above"
+
+
+def _guarded_imports(tree: ast.Module) -> list[int]:
+    """Lines of ``try: import kitamono… except ImportError``: the project's own modules are always there."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+            isinstance(handler.type, ast.Name) and handler.type.id in ("ImportError", "ModuleNotFoundError")
+            for handler in node.handlers
+        ):
+            for statement in node.body:
+                if any(n.startswith("kitamono") for n in _statement_modules(statement)):
+                    found.append(statement.lineno)
+    return found
+
+
+def _statement_modules(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, ast.Import):
+        return [alias.name for alias in statement.names]
+    if isinstance(statement, ast.ImportFrom):
+        return [statement.module or ""] if not statement.level else ["kitamono"]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_import_of_the_project_itself_is_guarded(name):
+    assert _guarded_imports(_tree(name)) == []
+
+
+def test_one_safe_unpickler_reads_every_cache():
+    """Every cache is read through ``cache.SafeUnpickler``; no other class extends pickle's own."""
+    direct = []
+    for name in MODULES:
+        for node in ast.walk(_tree(name)):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base) for base in node.bases}
+                if bases & {"pickle.Unpickler", "Unpickler", "_pickle.Unpickler"}:
+                    direct.append(f"{name}.{node.name}")
+    assert direct == ["kitamono.cache.SafeUnpickler"]
 
 
 def _imports(path: Path) -> set[str]:

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import snapshot
 from kitamono import store
+from kitamono.caseio import case_text, load_case_file
 from kitamono.listings import involved
 from kitamono.reference import load_reference
 
@@ -19,7 +20,7 @@ MEASURES = ["received", "referred_out", "referred_in", "started", "supported", "
 
 def demo_cases() -> list:
     repo = store.open_repository(ROOT)
-    return [store.load_case_file(path) for path in repo.case_files()]
+    return [load_case_file(path) for path in repo.case_files()]
 
 
 def report(run, *args: str) -> dict:
@@ -42,7 +43,7 @@ def test_every_demo_file_is_marked_and_where_its_id_says():
     for path, case in zip(repo.case_files(), cases):
         assert case.demo, path
         assert path == repo.case_path(case.id)
-        assert path.read_text(encoding="utf-8") == store.case_text(case)  # canonical: re-saving changes nothing
+        assert path.read_text(encoding="utf-8") == case_text(case)  # canonical: re-saving changes nothing
 
 
 def test_the_demo_spans_the_plan_and_every_institution():

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from conftest import snapshot
 from kitamono import store
+from kitamono.caseio import case_text, load_case_file
 from kitamono.exchange import Context, export_bytes, plan_import, read_source
 from kitamono.models import COMPETENCES, Case, Company, Conflict, Contact, Event
 from kitamono.reference import load_reference
@@ -38,11 +39,10 @@ def cases_snapshot(root: Path) -> dict[str, bytes]:
 
 
 def case_texts(root: Path) -> dict[str, str]:
-    repo = store.open_repository(root)
     texts = {}
-    for _, case in store.iter_cases(repo):
-        assert isinstance(case, Case), case
-        texts[case.id] = store.case_text(case)
+    for path in store.open_repository(root).case_files():
+        case = load_case_file(path)
+        texts[case.id] = case_text(case)
     return texts
 
 
@@ -174,7 +174,7 @@ def test_jsonl_is_each_case_as_its_model_dump(full_repo, run):
     texts = case_texts(full_repo)
     for line in lines:
         case = Case.model_validate(json.loads(line))
-        assert store.case_text(case) == texts[case.id]
+        assert case_text(case) == texts[case.id]
     assert set(json.loads(lines[0])) == set(Case.model_fields)
 
 
@@ -490,6 +490,6 @@ def test_any_case_survives_the_round_trip(fmt):
     @settings(max_examples=40, deadline=None)
     @given(any_case(fmt))
     def check(case):
-        assert store.case_text(_round_trip(case, fmt)) == store.case_text(case)
+        assert case_text(_round_trip(case, fmt)) == case_text(case)
 
     check()

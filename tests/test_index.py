@@ -302,22 +302,39 @@ def test_a_damaged_body_is_found_when_the_cases_are_read(repo, run, three):
     assert run("case", "list", "--format", "json").stderr == ""
 
 
-def test_the_settings_cache_follows_the_settings_file(repo, run, new_case):
-    """kitamono.yaml is read through a cache; an edit (even a bad one) is seen at once."""
+SETTINGS_CASES = [
+    ("auto_commit: false\n", None),
+    ("auto_commit: maybe\n", "auto_commit: true か false で指定してください"),
+    ("auto_commit: 'true'\n", "auto_commit: true か false で指定してください"),
+    ("data_dir: 12\n", "data_dir: 文字列で指定してください"),
+    ("auto_comit: true\n", "知らない項目「auto_comit」があります"),
+    ("- data_dir\n", "設定ファイルの形になっていません"),
+    ("", None),
+    ("data_dir: null\nauto_commit: true\n", None),
+]
+
+
+def test_the_settings_are_read_from_their_file_each_time(repo, run, new_case):
+    """kitamono.yaml (a few lines) is read by its model whenever a command needs it, and nothing is
+    kept of it: an edit, even a bad one, is seen at once, and a bad one is one line naming the key."""
     new_case()
     settings = repo / "kitamono.yaml"
-    settings.write_text("auto_commit: false\n", encoding="utf-8")
-    age(settings, 60)
-    for _ in range(2):  # parsed and cached, then read from the cache
-        assert run("targets", "--format", "json").exit_code == 0
-    assert (repo / ".kitamono" / "settings.pickle").is_file()
-    settings.write_text("auto_commit: maybe\n", encoding="utf-8")
-    age(settings, 30)  # an older time than before, a different size: still read again
-    result = run("targets", "--format", "json")
-    assert result.exit_code == 1 and "auto_commit" in result.stderr and result.stderr.count("\n") == 1
-    settings.write_text("auto_commit: true\n", encoding="utf-8")
-    (repo / ".kitamono" / "settings.pickle").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")
-    assert run("targets", "--format", "json").exit_code == 0  # a damaged cache is only read again
+    for text, problem in SETTINGS_CASES * 2:  # the same again: nothing read before is used instead
+        settings.write_text(text, encoding="utf-8")
+        result = run("targets", "--format", "json")
+        if problem is None:
+            assert (result.exit_code, result.stderr) == (0, ""), text
+        else:
+            assert (result.exit_code, result.stderr) == (1, f"エラー: {settings}: {problem}\n"), text
+    assert not (repo / ".kitamono" / "settings.pickle").exists()
+
+
+def test_the_reference_cache_is_used_while_the_data_is_unchanged(repo, run, monkeypatch):
+    from kitamono import reference
+
+    assert run("plans", "--format", "json").exit_code == 0  # checked and kept
+    monkeypatch.setattr(reference, "_load_reference", lambda extra_dir=None: pytest.fail("read again"))
+    assert json.loads(run("plans", "--format", "json").stdout)["field_counts"]["food"] == 19
 
 
 def test_check_says_when_it_rebuilt_the_index(repo, run, three):

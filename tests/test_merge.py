@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kitamono.caseio import case_text
 from kitamono.merge import MergeError, merge_case_texts, merge_cases
 from kitamono.models import Case, Company, Conflict, Contact, Event
-from kitamono.store import case_text
 
 BASE = Case(
     id="hro-2026-0001",

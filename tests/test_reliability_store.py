@@ -23,6 +23,7 @@ import pytest
 
 from conftest import snapshot
 from kitamono import store
+from kitamono.caseio import load_case_file
 from kitamono.casework import record_event
 from kitamono.models import Case, Event
 from kitamono.reference import load_reference
@@ -40,7 +41,7 @@ def case_file(repo: Path, case_id: str) -> Path:
 
 
 def notes_of(repo: Path, case_id: str) -> list[str]:
-    case = store.load_case_file(case_file(repo, case_id))
+    case = load_case_file(case_file(repo, case_id))
     return [e.note for e in case.events if e.type == "supported"]
 
 
@@ -215,7 +216,7 @@ def test_an_id_that_is_not_exactly_an_id_is_refused_before_any_file_is_looked_up
 def test_a_look_alike_id_is_not_a_case_id_in_a_file_or_an_import(repo, run, new_case, tmp_path, look_alike):
     case_id = new_case()
     with pytest.raises(ValueError):
-        Case.model_validate({**store.load_case_file(case_file(repo, case_id)).model_dump(), "id": look_alike})
+        Case.model_validate({**load_case_file(case_file(repo, case_id)).model_dump(), "id": look_alike})
     row = json.loads(run("export", "-f", "jsonl").stdout.splitlines()[0])
     source = tmp_path / "rows.jsonl"
     source.write_text(json.dumps({**row, "id": look_alike}, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import snapshot
-from kitamono import yamlio
+from kitamono import caseio
+from kitamono.caseio import case_text, load_case_file, parse_case_text
 from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, STORED, Case, Company, Conflict, Contact, Event
-from kitamono.store import case_text, load_case_file, parse_case_text
 
 # --- save → load is lossless and byte-stable ------------------------------------------------------
 
@@ -134,8 +134,8 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 )
 def test_loader_refuses(text, expected):
     with pytest.raises(Exception) as raised:
-        yamlio.load(text)
-    assert expected in yamlio.describe_error(raised.value) or expected in str(raised.value)
+        caseio.parse_yaml(text)
+    assert expected in caseio.describe_error(raised.value) or expected in str(raised.value)
 
 
 GOOD = """\
@@ -278,18 +278,16 @@ def test_edit_refuses_an_invalid_result_and_keeps_it_aside(repo, run, new_case, 
 
 @pytest.fixture
 def pure_python_yaml(monkeypatch):
-    """yamlio built on PyYAML's pure-Python loader and dumper, as where libyaml is missing."""
-    import importlib
-
+    """caseio built on PyYAML's pure-Python loader and dumper, as where libyaml is missing."""
     import yaml
 
     monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     monkeypatch.delattr(yaml, "CSafeDumper", raising=False)
-    module = importlib.reload(yamlio)
-    assert module._BaseLoader is yaml.SafeLoader
-    yield module
+    caseio._yaml.cache_clear()
+    assert caseio._yaml().base_loader is yaml.SafeLoader
+    yield caseio
     monkeypatch.undo()
-    importlib.reload(yamlio)
+    caseio._yaml.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -299,7 +297,7 @@ def pure_python_yaml(monkeypatch):
 )  # fmt: skip
 def test_the_pure_python_loader_keeps_every_rule(pure_python_yaml, text, expected):
     with pytest.raises(Exception) as raised:
-        pure_python_yaml.load(text)
+        pure_python_yaml.parse_yaml(text)
     assert expected in pure_python_yaml.describe_error(raised.value) or expected in str(raised.value)
 
 
@@ -333,7 +331,7 @@ def _tricky_case() -> Case:
 
 
 def test_the_pure_python_dumper_writes_the_same_text(pure_python_yaml):
-    assert pure_python_yaml.dump(_tricky_case().model_dump(mode="python", exclude_defaults=True)) == EXPECTED_TEXT
+    assert pure_python_yaml.dump_yaml(_tricky_case().model_dump(mode="python", exclude_defaults=True)) == EXPECTED_TEXT
 
 
 def test_the_c_dumper_writes_that_text_too():

@@ -17,7 +17,7 @@ from datetime import date
 
 from kitamono.errors import CaseRuleError
 from kitamono.i18n import label, t
-from kitamono.models import Case, Event
+from kitamono.models import Case, CaseLike, Event, EventLike
 from kitamono.reference import Reference
 
 _STATUS_OF_EVENT = {
@@ -31,19 +31,19 @@ _STATUS_OF_EVENT = {
 }
 
 
-def events_until(case: Case, as_of: date | None) -> list[Event]:
+def events_until(case: CaseLike, as_of: date | None) -> list[EventLike]:
     """The events dated on or before ``as_of`` (all of them when ``as_of`` is None)."""
     if as_of is None:
         return list(case.events)
     return [e for e in case.events if e.date <= as_of]
 
 
-def status(case: Case, as_of: date | None = None) -> str:
+def status(case: CaseLike, as_of: date | None = None) -> str:
     """受付, 紹介済, 支援中, フォローアップ中 or 終了 (as their ids), from the events alone."""
     return status_after(events_until(case, as_of))
 
 
-def status_after(events: Iterable[Event]) -> str:
+def status_after(events: Iterable[EventLike]) -> str:
     """The status a case has after ``events`` (its events, in order, up to some day)."""
     current = "received"
     before_close = current
@@ -59,17 +59,17 @@ def status_after(events: Iterable[Event]) -> str:
     return current
 
 
-def start_event(case: Case, as_of: date | None = None) -> Event | None:
+def start_event(case: CaseLike, as_of: date | None = None) -> EventLike | None:
     """The ``started`` event, when support has begun (by ``as_of``)."""
     return next((e for e in events_until(case, as_of) if e.type == "started"), None)
 
 
-def lead(case: Case) -> str | None:
+def lead(case: CaseLike) -> str | None:
     started = start_event(case)
     return started.lead if started else None
 
 
-def last_contact(case: Case, as_of: date | None = None) -> date | None:
+def last_contact(case: CaseLike, as_of: date | None = None) -> date | None:
     events = events_until(case, as_of)
     return events[-1].date if events else None
 
@@ -98,7 +98,7 @@ def plan_fit(case_field: str, municipality: str, reference: Reference) -> tuple[
 
 
 def event_problems(
-    case: Case, reference: Reference, today: date | None = None, named: int | None = None
+    case: CaseLike, reference: Reference, today: date | None = None, named: int | None = None
 ) -> list[tuple[int, str]]:
     """Every broken rule in a case's events, as (event index, message).
 
@@ -157,7 +157,7 @@ def event_problems(
     return problems
 
 
-def _institutions_named(event: Event) -> Iterable[tuple[str, str]]:
+def _institutions_named(event: EventLike) -> Iterable[tuple[str, str]]:
     yield "by", event.by
     if event.to:
         yield "to", event.to

@@ -1,27 +1,37 @@
 """Everyday work on cases: log a new one, record an event, edit by hand, load them all.
 
-Each function is one command's core call: it loads what it needs through ``store``, applies the
-rules of ``cases``, and writes through ``store``; it never prints. Every check runs before any
-write, so a refused command leaves every file as it was. A change to a case is made on the file
-as it is when the change is written (``store.update_case``), never on a copy read earlier, so
-two people recording on one case at once both keep their events.
+Each function is one command's core call: it reads what it needs (``caseio``, the ``index``),
+applies the rules of ``cases`` and ``checks``, and writes through ``store``; it never prints.
+Every check runs before any write, so a refused command leaves every file as it was. A change to
+a case is made on the file as it is when the change is written (``store.update_case``), never on
+a copy read earlier, so two people recording on one case at once both keep their events.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
 from kitamono import store
+from kitamono.caseio import load_case_file, parse_case_text, read_case_text, validation_message
 from kitamono.cases import add_event, plan_fit, suggest_field
+from kitamono.checks import check_case
 from kitamono.errors import CaseRuleError, DataError, InputError, KitamonoError
+from kitamono.fiscal import fiscal_year
 from kitamono.i18n import t
-from kitamono.models import Case, Company, Contact, Event
-from kitamono.reference import Reference, validation_message
+from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, Case, CaseLike, Company, Contact, Event
+from kitamono.reference import Reference
+
+if TYPE_CHECKING:  # the index loads when cases are listed, not to log or record one
+    from kitamono.index import CaseRecord, Loaded
+
+C = TypeVar("C", bound=CaseLike)
 
 
 @dataclass
@@ -62,8 +72,6 @@ def recognised_needs(text: str, ref: Reference) -> list[str]:
 
 def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
     """A valid new Case (id still a placeholder) and the warnings it deserves."""
-    from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES
-
     if new.received_on > today:
         raise InputError(t("case.future_date", date=new.received_on))
     received_by = ref.institution(new.received_by).id
@@ -119,8 +127,6 @@ def _field_name(case_field: str, ref: Reference) -> str:
 
 def log_case(repo: store.Repository, new: NewCase, ref: Reference, today: date) -> Logged:
     """Validate and store a new case under a fresh id."""
-    from kitamono.fiscal import fiscal_year
-
     logged = build_case(new, ref, today)
     prefix = repo.local.institution or logged.case.received_by
     created = store.create_case(repo, logged.case, prefix, fiscal_year(logged.case.received_on))
@@ -128,7 +134,7 @@ def log_case(repo: store.Repository, new: NewCase, ref: Reference, today: date) 
 
 
 def load_case(repo: store.Repository, case_id: str) -> Case:
-    return store.load_case_file(repo.find_case_file(case_id))
+    return load_case_file(repo.find_case_file(case_id))
 
 
 def record_event(repo: store.Repository, case_id: str, event: Event, ref: Reference, today: date) -> Case:
@@ -153,7 +159,7 @@ def record_events(repo: store.Repository, case_id: str, events: list[Event], ref
     return store.update_case(repo, case_id, append)
 
 
-def load_all(repo: store.Repository):  # -> index.Loaded
+def load_all(repo: store.Repository) -> Loaded[Case]:
     """Every readable case as the full model (contacts included), read from the files.
 
     For a full copy (export) or a merge; reports and listings use ``load_records``. Refuses
@@ -164,7 +170,7 @@ def load_all(repo: store.Repository):  # -> index.Loaded
     return _unambiguous(load_full(repo))
 
 
-def load_records(repo: store.Repository):  # -> index.Loaded
+def load_records(repo: store.Repository) -> Loaded[CaseRecord]:
     """Every readable case as an ``index.CaseRecord``, a line per unreadable file, index notes.
 
     Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
@@ -176,7 +182,7 @@ def load_records(repo: store.Repository):  # -> index.Loaded
     return _unambiguous(load_cases(repo, use_index=enabled()))
 
 
-def load_checked(repo: store.Repository, reread: bool = True):  # -> index.Loaded
+def load_checked(repo: store.Repository, reread: bool = True) -> Loaded[CaseRecord]:
     """What checks read: every case, ambiguous ids included (to be reported, not refused).
 
     ``reread`` (``kitamono check``) parses every file again, so that a file changed behind the
@@ -187,29 +193,27 @@ def load_checked(repo: store.Repository, reread: bool = True):  # -> index.Loade
     return load_cases(repo, use_index=enabled(), reread=reread)
 
 
-def _unambiguous(loaded):  # noqa: ANN001, ANN202 - index.Loaded
+def _unambiguous(loaded: Loaded[C]) -> Loaded[C]:
     clashes = loaded.clashes()
     if clashes:
         raise DataError(t("store.ambiguous_ids", files="、".join(clashes)))
     return loaded
 
 
-def with_contacts(repo: store.Repository, records: list) -> list[Case]:
+def with_contacts(repo: store.Repository, records: Iterable[CaseLike]) -> list[Case]:
     """The full cases (contacts included) behind some records, read from their files."""
-    return [store.load_case_file(repo.find_case_file(r.id)) for r in records]
+    return [load_case_file(repo.find_case_file(r.id)) for r in records]
 
 
 def validate_text(path: Path, text: str, ref: Reference, today: date, expected_id: str) -> Case:
     """The Case in an edited text, or a DataError saying what is wrong with it."""
-    data = store.parse_case_text(path, text)
+    data = parse_case_text(path, text)
     try:
         case = Case.model_validate(data)
     except ValidationError as error:
         raise DataError(f"{path}: {validation_message(error)}") from None
     if case.id != expected_id:
         raise DataError(f"{path}: id: {t('edit.id_changed', id=expected_id)}")
-    from kitamono.checks import check_case
-
     problems = check_case(case, str(path), ref, today)
     if problems:
         raise DataError(problems[0].line())
@@ -218,7 +222,7 @@ def validate_text(path: Path, text: str, ref: Reference, today: date, expected_i
 
 def text_to_edit(repo: store.Repository, case_id: str) -> str:
     """The text of a case file as it is now, to open in an editor (even if it does not parse)."""
-    return store.read_case_text(repo.find_case_file(case_id))
+    return read_case_text(repo.find_case_file(case_id))
 
 
 def save_edited(repo: store.Repository, case_id: str, original: str, text: str, ref: Reference,

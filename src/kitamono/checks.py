@@ -1,23 +1,27 @@
 """``kitamono check``: plain functions that return the problems they find, never print.
 
 Each check takes what it needs and returns ``list[Problem]``; ``check_repository`` runs them
-all. A problem is one ``path: message`` line; warnings are shown but do not fail the check.
+all, over cases the command has loaded (``casework.load_checked``). A problem is one
+``path: message`` line; warnings are shown but do not fail the check.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kitamono.cases import event_problems
 from kitamono.errors import DataError
 from kitamono.i18n import t
-from kitamono.models import Case
+from kitamono.models import CaseLike
 from kitamono.reference import Reference
+
+if TYPE_CHECKING:
+    from kitamono.store import Repository
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-def check_case(case: Case, path: str, ref: Reference, today: date) -> list[Problem]:
+def check_case(case: CaseLike, path: str, ref: Reference, today: date) -> list[Problem]:
     """The references and the event rules of one case."""
     problems: list[Problem] = []
 
@@ -62,33 +66,40 @@ def check_unique_ids(seen: dict[str, list[str]]) -> list[Problem]:
     ]
 
 
+class LoadedCases(Protocol):
+    """What ``check_repository`` reads of the loaded cases (an ``index.Loaded``)."""
+
+    @property
+    def cases(self) -> Sequence[CaseLike]: ...
+
+    paths: list[str]  # each readable case's file, relative to the repository
+    problems: list[str]  # a line for each file that could not be read
+    leftovers: list[str]  # the temporary files of interrupted writes
+
+
 def check_repository(
-    repo,
+    repo: Repository,
     today: date,
     load_reference: Callable[[], Reference],
-    extra_checks: tuple[Callable, ...] = (),
-    loaded=None,
+    extra_checks: tuple[Callable[[Repository], list[Problem]], ...] = (),
+    *,
+    loaded: LoadedCases,
 ) -> list[Problem]:
     """Every case file and the repository's own data; unreadable files are problems too.
 
-    ``loaded`` is what ``casework.load_checked`` returned, when the caller has it already
-    (``kitamono check`` parses every file again: it is what people run to be sure); without it,
-    the cases are read through the index, as other commands read them (``sync`` before a push).
+    ``loaded`` is what ``casework.load_checked`` returned: ``kitamono check`` parses every file
+    again (it is what people run to be sure), ``sync`` reads them through the index before a push.
     """
     try:
         ref = load_reference()
     except DataError as error:
         return [Problem("", str(error))]
-    if loaded is None:
-        from kitamono.casework import load_checked
-
-        loaded = load_checked(repo, reread=False)
     cases = loaded.cases  # first: should the index prove damaged now, it is read again
     root = f"{repo.root}{os.sep}"
     problems = [Problem("", line.removeprefix(root)) for line in loaded.problems]
     problems.extend(Problem(path, t("check.interrupted_write"), "warning") for path in loaded.leftovers)
     seen: dict[str, list[str]] = {}
-    for case, relative in zip(cases, loaded.paths):
+    for case, relative in zip(cases, loaded.paths, strict=True):
         seen.setdefault(case.id, []).append(relative)
         problems.extend(check_case(case, relative, ref, today))
     problems.extend(check_unique_ids(seen))

@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kitamono import store
+from kitamono.caseio import case_text
 from kitamono.errors import DataError, InputError, RepositoryError
 from kitamono.i18n import catalogue, label, t
 from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, STORED, Case
@@ -659,10 +660,10 @@ class ImportPlan:
 
 def _same(existing: Case, incoming: Case) -> bool:
     """Identical, or identical but for contacts the row leaves out (an export made with --redact)."""
-    if store.case_text(existing) == store.case_text(incoming):
+    if case_text(existing) == case_text(incoming):
         return True
     if incoming.contact is None and existing.contact is not None:
-        return store.case_text(existing.model_copy(update={"contact": None})) == store.case_text(incoming)
+        return case_text(existing.model_copy(update={"contact": None})) == case_text(incoming)
     return False
 
 

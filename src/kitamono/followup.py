@@ -29,7 +29,7 @@ from typing import Literal, NamedTuple
 
 from kitamono.cases import events_until, start_event, status_after
 from kitamono.fiscal import fiscal_year, fy_bounds
-from kitamono.models import Case, Event, Targets
+from kitamono.models import CaseLike, EventLike, Targets
 
 #: The events that show a case was supported or followed up in a period.
 CONTACT_EVENTS = ("supported", "followed_up")
@@ -80,26 +80,26 @@ def follow_up_count(targets: Targets) -> int:
 # --- one case -------------------------------------------------------------------------------------
 
 
-def supporters(case: Case, as_of: date | None = None) -> list[str]:
+def supporters(case: CaseLike, as_of: date | None = None) -> list[str]:
     """The lead and the supporting institutions named when support started."""
     event = start_event(case, as_of)
     return named_at_start(event) if event is not None else []
 
 
-def named_at_start(started: Event) -> list[str]:
+def named_at_start(started: EventLike) -> list[str]:
     """The lead and the supporting institutions a ``started`` event names."""
     named = ([started.lead] if started.lead else []) + list(started.supporting)
     return list(dict.fromkeys(named))
 
 
-def lead_of(case: Case, as_of: date | None = None) -> str | None:
+def lead_of(case: CaseLike, as_of: date | None = None) -> str | None:
     event = start_event(case, as_of)
     if event is None:
         return None
     return event.lead or event.by
 
 
-def contact_days(events: Iterable[Event]) -> list[date]:
+def contact_days(events: Iterable[EventLike]) -> list[date]:
     """The days of the supports and follow-ups among ``events``."""
     return [e.date for e in events if e.type in CONTACT_EVENTS]
 
@@ -115,7 +115,7 @@ ObligationState = Literal["done", "due", "overdue", "upcoming", "waived"]
 class Obligation(NamedTuple):
     """One period in which a supported case must be followed up, and where it stands."""
 
-    case: Case
+    case: CaseLike
     period: Period
     state: ObligationState
     done_on: date | None
@@ -128,7 +128,7 @@ class Obligation(NamedTuple):
         return self.period[0]
 
 
-def obligations(case: Case, targets: Targets, as_of: date, owed: dict[int, list] | None = None) -> list[Obligation]:
+def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, list] | None = None) -> list[Obligation]:
     """Every follow-up period a case owes, as it stood on ``as_of``.
 
     done: a support or follow-up is recorded in the period; due: the period is running and
@@ -183,7 +183,7 @@ class FollowupList:
     waived: list[Obligation]
 
 
-def followups(cases: Iterable[Case], targets: Targets, as_of: date, institution: str | None = None) -> FollowupList:
+def followups(cases: Iterable[CaseLike], targets: Targets, as_of: date, institution: str | None = None) -> FollowupList:
     """Every supported case's follow-up periods, sorted: overdue, due, done (oldest first)."""
     buckets: dict[str, list[Obligation]] = {s: [] for s in ("overdue", "due", "done", "upcoming", "waived")}
     owed: dict[int, list] = {}  # the periods owed, by start year: the same for every case
@@ -196,7 +196,7 @@ def followups(cases: Iterable[Case], targets: Targets, as_of: date, institution:
     def order(item: Obligation) -> tuple:
         return (item.fiscal_year, item.last_contact or date.min, item.case.id)
 
-    return FollowupList(as_of, *(sorted(buckets[s], key=order) for s in buckets))  # type: ignore[arg-type]
+    return FollowupList(as_of, *(sorted(buckets[s], key=order) for s in buckets))
 
 
 # --- the targets ----------------------------------------------------------------------------------
@@ -266,7 +266,9 @@ class TargetCount:
         return found
 
 
-def count_targets(cases: Iterable[Case], targets: Targets, as_of: date, institution: str | None = None) -> TargetCount:
+def count_targets(
+    cases: Iterable[CaseLike], targets: Targets, as_of: date, institution: str | None = None
+) -> TargetCount:
     """The target table as it stood on ``as_of`` (for one institution's supported cases, if given)."""
     years_in_plan = plan_years(targets)
     back = follow_up_count(targets)
@@ -274,7 +276,7 @@ def count_targets(cases: Iterable[Case], targets: Targets, as_of: date, institut
     after: list[Period] = following_periods(plan_periods[-1], back, targets) if plan_periods else []
     every = plan_periods + after
 
-    started: dict[Period, list[Case]] = {p: [] for p in every}
+    started: dict[Period, list[CaseLike]] = {p: [] for p in every}
     contacts: dict[int, list[date]] = {}  # each counted case's support and follow-up days
     period_of_year = {fy: period_of(fy, targets) for fy in years_in_plan}
     for case in cases:

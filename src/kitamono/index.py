@@ -30,31 +30,33 @@ held by two files), so that commands can refuse to count them without reading an
 symbolic link under ``cases/`` is listed as a file that cannot be read, never followed.
 
 The files are pickles of nothing but tuples, lists, dicts, strings, numbers and dates, read by
-an unpickler that admits no other class, so a tampered index cannot run code; anything else in
-it makes it "damaged". The case files stay the source of truth: a damaged index, or one written
-by another version of kitamono, is discarded and rebuilt with a note, and an entry whose file
-changed within the same clock tick as the index was written is never trusted (the racy-clean
-rule of git's own index).
+an unpickler that admits no other class (``cache.SafeUnpickler``), so a tampered index cannot
+run code; anything else in it makes it "damaged". The case files stay the source of truth: a
+damaged index, or one written by another version of kitamono, is discarded and rebuilt with a
+note, and an entry whose file changed within the same clock tick as the index was written is
+never trusted (``cache.trusted_before``: the racy-clean rule of git's own index).
 """
 
 from __future__ import annotations
 
 import gc
-import io
 import os
 import pickle
 import time
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, cast
 
-from kitamono import __version__
+from kitamono import __version__, cache
+from kitamono.caseio import load_case_file
 from kitamono.errors import DataError
 from kitamono.i18n import t
-from kitamono.store import RACY_NS, SafeUnpickler, scan_cases
+from kitamono.store import Repository, scan_cases
 
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
-    from kitamono.models import Case
+    from kitamono.models import Case, CaseLike
 
 INDEX_FORMAT = 4
 INDEX_VERSION = f"{__version__}/{INDEX_FORMAT}"
@@ -62,10 +64,6 @@ INDEX_NAME = "index.pickle"
 DELTA_NAME = "index-delta.pickle"
 #: A change of up to this many files (or a twentieth of them) is written beside the index.
 DELTA_MIN = 256
-#: Files modified this close to the index's build (``store.RACY_NS``, two seconds) are parsed
-#: again next time; or this close, where the file system keeps times finer than a second (a
-#: clock tick is a few milliseconds), so that a command run right after an edit need not.
-RACY_FINE_NS = 100_000_000
 #: Below this many files to parse, one process is faster than starting workers.
 PARALLEL_FROM = 400
 
@@ -125,16 +123,24 @@ class CaseRecord(NamedTuple):
 
 RAW_FIELDS = len(CaseRecord._fields)
 
+#: A stored case (see above), a digest, a case file as scanned: (path, size, mtime_ns).
+Raw = tuple[Any, ...]
+Digest = tuple[int, int, int, int]
+File = tuple[str, int, int]
+#: The files that make ids ambiguous: ({path: the id its case has}, [(id, the paths that hold it)]).
+Duplicates = list[tuple[str, tuple[str, ...]]]
+Ids = tuple[dict[str, str], Duplicates]
+
 #: Digest positions.
 D_FY, D_FIRST, D_LAST, D_START = range(4)
 
 
-def to_raw(case: Case) -> tuple:
+def to_raw(case: Case) -> Raw:
     """The stored form of a case. Repeated values (ids, kinds, notes) are shared objects, which
     the pickle stores once and rebuilds once."""
     share = _shared
 
-    def ids(values: list[str]) -> tuple[str, ...]:
+    def ids(values: Sequence[str]) -> tuple[str, ...]:
         return tuple(share(v) for v in values)
 
     company = case.company
@@ -162,7 +168,7 @@ def to_raw(case: Case) -> tuple:
     )
 
 
-def digest_of(case) -> tuple[int, int, int, int]:  # noqa: ANN001 - a models.Case or a CaseRecord
+def digest_of(case: CaseLike) -> Digest:
     """(年度 received, first event day, last event day, first start day or 0) of a case.
 
     What a command needs to know to leave a case out unread: a case whose events all fall
@@ -205,7 +211,7 @@ _make_event = EventRecord._make
 _make_conflict = ConflictRecord._make
 
 
-def record_of(raw: tuple) -> CaseRecord:
+def record_of(raw: Raw) -> CaseRecord:
     """The CaseRecord of a stored case."""
     return _make_case((
         *raw[:5], _make_company(raw[5]), *raw[6:11],
@@ -213,23 +219,34 @@ def record_of(raw: tuple) -> CaseRecord:
     ))  # fmt: skip
 
 
-_SHARED: dict[object, object] = {}
+_SHARED: dict[Any, Any] = {}
+T = TypeVar("T")
 
 
-def _shared(value):  # type: ignore[no-untyped-def]
+def _shared(value: T) -> T:
     """One object for equal values within this process (a small, bounded cache)."""
     if len(_SHARED) > 200_000:
         _SHARED.clear()
     return _SHARED.setdefault(value, value)
 
 
-class _Unpickler(SafeUnpickler):
+class _Unpickler(cache.SafeUnpickler):
     """Admits one class, ``datetime.date``: the rest is tuples, lists, strings and numbers."""
 
-    allowed = {("datetime", "date"): date}
+    allowed: ClassVar[dict[tuple[str, str], type]] = {("datetime", "date"): date}
 
 
-class Loaded:
+class _Source(Protocol):
+    """Where a Loaded reads its stored cases from: an index file, or this run's view over one."""
+
+    def raws_at(self, positions: list[int]) -> list[Raw | None]: ...
+
+
+#: What a Loaded holds: ``CaseRecord``s (``load_cases``), or ``models.Case``s (``load_full``).
+C = TypeVar("C", bound="CaseLike")
+
+
+class Loaded(Generic[C]):
     """Every readable case with its file, one line for each file that is not readable, notes.
 
     ``cases`` holds them all (built on first use); ``received_in``, ``active_between`` and
@@ -240,9 +257,9 @@ class Loaded:
     """
 
     def __init__(self, paths: list[str], problems: list[str], notes: list[str], *,
-                 digests: list[tuple[int, int, int, int]], source=None, positions: list[int] | None = None,
-                 cases: list | None = None, narrow: bool = True, recover=None, ids: tuple | None = None,
-                 leftovers: list[str] | None = None) -> None:  # fmt: skip
+                 digests: list[Digest], source: _Source | None = None, positions: list[int] | None = None,
+                 cases: list[C] | None = None, narrow: bool = True, recover: Callable[[], Loaded[C]] | None = None,
+                 ids: Ids | None = None, leftovers: list[str] | None = None) -> None:  # fmt: skip
         self.paths = paths  # relative to the repository's root
         self.problems = problems
         self.notes = notes
@@ -254,7 +271,8 @@ class Loaded:
         self._positions = positions  # each readable case's position in the source
         self._cases = cases
         self._recover = recover  # reads everything again, should the index prove damaged
-        self.tell = None  # the caller's way to show a note that comes after ``notes`` were shown
+        #: The caller's way to show a note that comes after ``notes`` were shown.
+        self.tell: Callable[[str], object] | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -267,10 +285,12 @@ class Loaded:
             found.update(paths)
         return sorted(found)
 
-    def _build(self, chosen: list[int]) -> list:
+    def _build(self, chosen: list[int]) -> list[C]:
         """The records of the readable cases numbered ``chosen`` (a damaged index is rebuilt)."""
+        assert self._source is not None and self._positions is not None and self._recover is not None
+        positions = self._positions
         try:
-            raws = self._source.raws_at([self._positions[n] for n in chosen])  # type: ignore[union-attr,index]
+            raws = self._source.raws_at([positions[n] for n in chosen])
         except _Damaged as damaged:
             fresh = self._recover()
             note = t("index.damaged", path=damaged.path)
@@ -281,10 +301,12 @@ class Loaded:
             self.renamed, self.duplicates = fresh.renamed, fresh.duplicates
             self._source, self._positions = fresh._source, fresh._positions
             raise _Retry from None
+        # Positions of readable files only, so no stored case is None; and a Loaded that reads its
+        # cases from a source is one of CaseRecords.
         with _NoGC():
-            return [record_of(raw) for raw in raws]
+            return cast("list[C]", [record_of(raw) for raw in cast("list[Raw]", raws)])
 
-    def _select(self, keep) -> list:  # noqa: ANN001
+    def _select(self, keep: Callable[[Digest], bool]) -> list[C]:
         """The cases whose digest ``keep`` accepts (every case when narrowing is off)."""
         if not self.narrow or self._cases is not None:
             chosen = None if not self.narrow else [n for n, d in enumerate(self.digests) if keep(d)]
@@ -297,7 +319,7 @@ class Loaded:
                 continue  # the digests are new: choose again
 
     @property
-    def cases(self) -> list:
+    def cases(self) -> list[C]:
         """Every readable case: CaseRecords (or models.Case from ``load_full``), in path order."""
         while self._cases is None:
             try:
@@ -306,7 +328,7 @@ class Loaded:
                 continue
         return self._cases
 
-    def received_in(self, fy: int) -> list:
+    def received_in(self, fy: int) -> list[C]:
         """The cases received in 年度 ``fy``."""
         return self._select(lambda d: d[D_FY] == fy)
 
@@ -314,12 +336,12 @@ class Loaded:
         """How many cases were received in 年度 ``fy`` (no case is read to count them)."""
         return sum(1 for d in self.digests if d[D_FY] == fy)
 
-    def active_between(self, first: date, last: date) -> list:
+    def active_between(self, first: date, last: date) -> list[C]:
         """The cases with an event dated from ``first`` to ``last``, and maybe a few more."""
         low, high = first.toordinal(), last.toordinal()
         return self._select(lambda d: d[D_FIRST] <= high and d[D_LAST] >= low)
 
-    def started_by(self, as_of: date, since: date | None = None) -> list:
+    def started_by(self, as_of: date, since: date | None = None) -> list[C]:
         """The cases whose support had started on or before ``as_of`` (and on or after ``since``)."""
         low, high = since.toordinal() if since else 1, as_of.toordinal()
         return self._select(lambda d: low <= d[D_START] <= high)
@@ -329,16 +351,16 @@ class _Retry(Exception):
     """A damaged index was replaced while reading: choose the cases again."""
 
 
-def _ambiguous(files: list, errors: list, renamed: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+def _ambiguous(files: list[File], errors: list[str | None], renamed: dict[str, str]) -> Duplicates:
     """The ids that more than one readable file holds, with those files: [(id, paths)]."""
     holders: dict[str, list[str]] = {}
-    for (path, _, _), error in zip(files, errors):
+    for (path, _, _), error in zip(files, errors, strict=True):
         if error is None:
             holders.setdefault(renamed.get(path) or _stem(path), []).append(path)
     return [(case_id, tuple(paths)) for case_id, paths in sorted(holders.items()) if len(paths) > 1]
 
 
-def _renamed(parsed: dict) -> dict[str, str]:
+def _renamed(parsed: dict[str, Parsed]) -> dict[str, str]:
     """The parsed files whose case's id is not their name: {path: id}."""
     return {path: raw[0] for path, (raw, _, _) in parsed.items() if raw is not None and raw[0] != _stem(path)}
 
@@ -348,10 +370,13 @@ def _stem(path: str) -> str:
     return path[path.rfind("/") + 1 : -len(".yaml")]
 
 
-def _parse(job: tuple[str, str, bool]) -> tuple[str, object, tuple | None, str | None]:
-    """Parse one case file (in a worker process or in this one): (path, raw or full case, digest, error)."""
-    from kitamono.store import load_case_file
+#: What parsing a file gave: (its case, stored or full; its digest; why it cannot be read), all
+#: None but the reason for an unreadable file.
+Parsed = tuple[Any, Digest | None, str | None]
 
+
+def _parse(job: tuple[str, str, bool]) -> tuple[str, Any, Digest | None, str | None]:
+    """Parse one case file (in a worker process or in this one): (path, raw or full case, digest, error)."""
     root, relative, full = job
     path = Path(root) / relative
     try:
@@ -363,7 +388,9 @@ def _parse(job: tuple[str, str, bool]) -> tuple[str, object, tuple | None, str |
         return relative, None, None, message[len(prefix):] if message.startswith(prefix) else message
 
 
-def _parse_all(root: Path, relatives: list[str], full: bool = False) -> list[tuple[str, object, tuple | None, str | None]]:
+def _parse_all(
+    root: Path, relatives: list[str], full: bool = False
+) -> list[tuple[str, Any, Digest | None, str | None]]:
     jobs = [(str(root), r, full) for r in relatives]
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
@@ -393,8 +420,9 @@ class _State:
     from one place, whichever is newer), then only the cases that differ from the main index.
     """
 
-    def __init__(self, path: Path, kind: str, built_ns: int, files: list, digests: list, errors: list,
-                 ids: tuple, main_built_ns: int, chunks: list, handle, body_at: int) -> None:  # fmt: skip
+    def __init__(self, path: Path, kind: str, built_ns: int, files: list[File], digests: list[Digest | None],
+                 errors: list[str | None], ids: Ids, main_built_ns: int, chunks: list[tuple[object, int]],
+                 handle: IO[bytes], body_at: int) -> None:  # fmt: skip
         self.path = path
         self.kind = kind  # "main" or "delta"
         self.built_ns = built_ns
@@ -404,15 +432,14 @@ class _State:
         self.ids = ids  # (renamed {path: id}, duplicates [(id, paths)]): see ``Loaded.clashes``
         self.main_built_ns = main_built_ns  # the main index a delta builds on (its own time for a main)
         # Files modified from this time on may have changed again within the same clock tick.
-        fine = os.fstat(handle.fileno()).st_mtime_ns % 1_000_000_000 != 0  # this file's own time
-        self.trusted_before = built_ns - (RACY_FINE_NS if fine else RACY_NS)
+        self.trusted_before = cache.trusted_before(built_ns, handle)
         self._handle = handle  # the file as it was opened: a newer index renamed over it changes nothing
-        self._offsets: dict = {}  # chunk key -> (offset, size)
+        self._offsets: dict[object, tuple[int, int]] = {}  # chunk key -> (offset, size)
         at = body_at
         for key, size in chunks:
             self._offsets[key] = (at, size)
             at += size
-        self._read: dict = {}  # chunk key -> what it holds, once read
+        self._read: dict[object, Any] = {}  # chunk key -> what it holds, once read
         self._slots: list[int] | None = None  # each case's place in its 年度's chunk (-1: none)
         self._counts: dict[int, int] = {}  # how many cases each 年度's chunk holds
         self._main: _State | None = None
@@ -421,7 +448,7 @@ class _State:
     def __del__(self) -> None:
         self._handle.close()  # kept open for the chunks that may be read; closed with the state
 
-    def _chunk(self, key: object, shape_ok) -> object:  # noqa: ANN001
+    def _chunk(self, key: object, shape_ok: Callable[[object], bool]) -> Any:
         """One chunk of the body, read (and its shape checked) the first time it is needed."""
         if key not in self._read:
             if key not in self._offsets:
@@ -437,12 +464,13 @@ class _State:
             self._read[key] = value
         return self._read[key]
 
-    def raws_at(self, positions: list[int]) -> list[tuple | None]:
+    def raws_at(self, positions: list[int]) -> list[Raw | None]:
         """The stored cases at these positions of ``files`` (None for an unreadable file)."""
         if self.kind == "delta":
             return self._delta_raws_at(positions)
         if self._slots is None:
-            slots, counts = [], self._counts
+            slots: list[int] = []
+            counts = self._counts
             for digest in self.digests:
                 if digest is None:
                     slots.append(-1)
@@ -450,18 +478,20 @@ class _State:
                     slots.append(counts.get(digest[D_FY], 0))
                     counts[digest[D_FY]] = slots[-1] + 1
             self._slots = slots
-        digests, slots = self.digests, self._slots
+        # A case with a slot has a digest (only an unreadable file has none).
+        digests, slots = cast("list[Digest]", self.digests), self._slots
         chunks = {
-            fy: self._chunk(fy, lambda chunk, count=self._counts[fy]: _raws_ok(chunk, count))
+            fy: self._chunk(fy, partial(_raws_ok, count=self._counts[fy]))
             for fy in {digests[n][D_FY] for n in positions if slots[n] >= 0}
         }
         return [chunks[digests[n][D_FY]][slots[n]] if slots[n] >= 0 else None for n in positions]
 
-    def changes(self) -> dict[str, tuple | None]:
+    def changes(self) -> dict[str, Raw | None]:
         """A delta's cases that differ from the main index's (path: raw, None if unreadable)."""
-        return self._chunk("changes", lambda changes: isinstance(changes, dict) and all(
+        changes: dict[str, Raw | None] = self._chunk("changes", lambda changes: isinstance(changes, dict) and all(
             isinstance(k, str) and (v is None or (type(v) is tuple and len(v) == RAW_FIELDS))
-            for k, v in changes.items()))  # type: ignore[return-value]  # fmt: skip
+            for k, v in changes.items()))  # fmt: skip
+        return changes
 
     def main(self) -> _State:
         """The main index a delta builds on (_Damaged if it is gone or another one)."""
@@ -472,7 +502,7 @@ class _State:
             self._main = main
         return self._main
 
-    def _delta_raws_at(self, positions: list[int]) -> list[tuple | None]:
+    def _delta_raws_at(self, positions: list[int]) -> list[Raw | None]:
         if self._over_main is None:
             main = self.main()
             position = {f[0]: n for n, f in enumerate(main.files)}
@@ -481,7 +511,7 @@ class _State:
             found = self._over_main.raws_at(positions)
         except KeyError:  # a file neither changed nor in the main index
             raise _Damaged(self.path) from None
-        if any((raw is None) != (self.errors[n] is not None) for raw, n in zip(found, positions)):
+        if any((raw is None) != (self.errors[n] is not None) for raw, n in zip(found, positions, strict=True)):
             raise _Damaged(self.path)
         return found
 
@@ -493,11 +523,12 @@ class _Overlay:
     """Some files' cases given anew (``new``: path -> raw), the rest read from ``base`` at their
     position there: this run's view over the index, and a delta's over the main index."""
 
-    def __init__(self, files: list, new: dict, base: _State | None, base_position: dict[str, int]) -> None:
+    def __init__(self, files: list[File], new: dict[str, Raw | None], base: _State | None,
+                 base_position: dict[str, int]) -> None:  # fmt: skip
         self.files, self.new, self.base, self.base_position = files, new, base, base_position
 
-    def raws_at(self, positions: list[int]) -> list[tuple | None]:
-        found: list[tuple | None] = [None] * len(positions)
+    def raws_at(self, positions: list[int]) -> list[Raw | None]:
+        found: list[Raw | None] = [None] * len(positions)
         wanted: list[tuple[int, int]] = []  # (place in the answer, position in base)
         for place, n in enumerate(positions):
             path = self.files[n][0]
@@ -505,8 +536,9 @@ class _Overlay:
                 found[place] = self.new[path]
             else:
                 wanted.append((place, self.base_position[path]))
-        if wanted:
-            for (place, _), raw in zip(wanted, self.base.raws_at([m for _, m in wanted])):  # type: ignore[union-attr]
+        if wanted:  # only with a base: without one, every file is new
+            assert self.base is not None
+            for (place, _), raw in zip(wanted, self.base.raws_at([m for _, m in wanted]), strict=True):
                 found[place] = raw
         return found
 
@@ -560,7 +592,7 @@ def _read_state(path: Path, kind: str, notes: list[str]) -> _State | None:
             and _ids_ok(ids)
             and 0 < start <= size and os.pread(handle.fileno(), 1, start - 1) == pickle.STOP
             and all((type(d) is tuple and len(d) == 4) if e is None else (d is None and isinstance(e, str))
-                    for d, e in zip(digests, errors))
+                    for d, e in zip(digests, errors, strict=True))
         ):  # fmt: skip
             return _State(path, kind, built_ns, files, digests, errors, ids, main_built_ns, chunks, handle, start)
     handle.close()
@@ -583,12 +615,9 @@ def _ids_ok(ids: object) -> bool:
 def _write(path: Path, head: tuple, chunks: list[tuple[object, object]]) -> None:
     """Write an index file atomically: its head (with the table of chunks), then each chunk of
     its body, every one a pickle of its own. OSError if it cannot be written."""
-    from kitamono.store import atomic_write_bytes
-
-    pickled = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in chunks]
+    pickled = [(key, cache.pickled(value)) for key, value in chunks]
     table = [(key, len(data)) for key, data in pickled]
-    parts = [pickle.dumps((*head, table), protocol=pickle.HIGHEST_PROTOCOL), *(data for _, data in pickled)]
-    atomic_write_bytes(path, b"".join(parts), durable=False)
+    cache.write(path, b"".join([cache.pickled((*head, table)), *(data for _, data in pickled)]))
 
 
 def enabled() -> bool:
@@ -596,16 +625,17 @@ def enabled() -> bool:
     return os.environ.get("KITAMONO_INDEX", "").lower() not in ("off", "0", "no")
 
 
-def load_full(repo) -> Loaded:
+def load_full(repo: Repository) -> Loaded[Case]:
     """Every case as the full model, contacts included, parsed from the files themselves."""
     scan = scan_cases(repo.root, repo.cases_dir)
     parsed = _parse_all(repo.root, [path for path, _, _ in scan.files], full=True)  # in the files' order
     renamed = {path: case.id for path, case, _, _ in parsed if case is not None and case.id != _stem(path)}
     ids = (renamed, _ambiguous(scan.files, [error for _, _, _, error in parsed], renamed))
-    loaded = Loaded([], [], [], digests=[], cases=[], ids=ids, leftovers=scan.leftovers)
+    cases: list[Case] = []
+    loaded = Loaded([], [], [], digests=[], cases=cases, ids=ids, leftovers=scan.leftovers)
     for (path, case, digest, error) in parsed:
-        if case is not None:
-            loaded.cases.append(case)
+        if case is not None and digest is not None:  # read: it has both
+            cases.append(case)
             loaded.digests.append(digest)
             loaded.paths.append(path)
         else:
@@ -613,7 +643,7 @@ def load_full(repo) -> Loaded:
     return loaded
 
 
-def load_cases(repo, use_index: bool = True, reread: bool = False) -> Loaded:
+def load_cases(repo: Repository, use_index: bool = True, reread: bool = False) -> Loaded[CaseRecord]:
     """Every case of the repository (as CaseRecords), through the index when it is current.
 
     ``reread`` parses every file again, trusting nothing the index says (``kitamono check``),
@@ -648,9 +678,14 @@ def load_cases(repo, use_index: bool = True, reread: bool = False) -> Loaded:
         n = known.get(path)
         if n is None or old_files[n][1:] != (size, mtime_ns) or mtime_ns >= trusted:
             stale.append(path)
-    parsed = {path: (raw, digest, error) for path, raw, digest, error in _parse_all(repo.root, stale)}
-    digests = [parsed[p][1] if p in parsed else state.digests[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
-    errors = [parsed[p][2] if p in parsed else state.errors[known[p]] for p, _, _ in files]  # type: ignore[union-attr]
+    parsed: dict[str, Parsed] = {
+        path: (raw, digest, error) for path, raw, digest, error in _parse_all(repo.root, stale)
+    }
+    # A path not parsed again is one the index knows (so there is an index).
+    old_digests = state.digests if state is not None else []
+    old_errors = state.errors if state is not None else []
+    digests = [parsed[p][1] if p in parsed else old_digests[known[p]] for p, _, _ in files]
+    errors = [parsed[p][2] if p in parsed else old_errors[known[p]] for p, _, _ in files]
     source = _Overlay(files, {path: value[0] for path, value in parsed.items()}, state, known)
     removed = len(known) - (len(files) - sum(1 for p in parsed if p not in known))
     ids = _ids_after(state, known, files, errors, parsed, removed)
@@ -669,7 +704,8 @@ def load_cases(repo, use_index: bool = True, reread: bool = False) -> Loaded:
     return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers)
 
 
-def _ids_after(state: _State | None, known: dict[str, int], files, errors, parsed: dict, removed: int) -> tuple:
+def _ids_after(state: _State | None, known: dict[str, int], files: list[File], errors: list[str | None],
+               parsed: dict[str, Parsed], removed: int) -> Ids:  # fmt: skip
     """The index's (renamed, duplicates) after these changes: worked out again only when a case
     was added, removed, renamed, or became readable or unreadable (a look at every path)."""
     renamed = _renamed(parsed)
@@ -677,7 +713,7 @@ def _ids_after(state: _State | None, known: dict[str, int], files, errors, parse
         return renamed, _ambiguous(files, errors, renamed)
     old_renamed, old_duplicates = state.ids
     if old_renamed:  # those of the files unchanged and still there
-        current = {p for p, _, _ in files} if removed else known
+        current: Collection[str] = {p for p, _, _ in files} if removed else known
         renamed.update((p, i) for p, i in old_renamed.items() if p not in parsed and p in current)
     same = not removed and renamed == old_renamed and all(
         p in known and (state.errors[known[p]] is None) == (value[2] is None) for p, value in parsed.items()
@@ -685,8 +721,9 @@ def _ids_after(state: _State | None, known: dict[str, int], files, errors, parse
     return renamed, old_duplicates if same else _ambiguous(files, errors, renamed)
 
 
-def _save(local_dir: Path, state: _State | None, files, digests, errors, ids: tuple,
-          parsed: dict, source: _Overlay, built_ns: int) -> None:  # fmt: skip
+def _save(local_dir: Path, state: _State | None, files: list[File], digests: list[Digest | None],
+          errors: list[str | None], ids: Ids, parsed: dict[str, Parsed], source: _Overlay,
+          built_ns: int) -> None:  # fmt: skip
     """Write the few changes as a delta beside the main index, or the whole index when they are
     many; OSError if ``.kitamono/`` cannot be written."""
     local_dir.mkdir(exist_ok=True)
@@ -703,15 +740,15 @@ def _save(local_dir: Path, state: _State | None, files, digests, errors, ids: tu
             _write(delta_path, (INDEX_VERSION, "delta", built_ns, *head, state.main_built_ns), [("changes", changes)])
             return
     raws = source.raws_at(list(range(len(files))))
-    by_year: dict[int, list[tuple]] = {}
-    for raw, digest in zip(raws, digests):
-        if raw is not None:
+    by_year: dict[int, list[Raw]] = {}
+    for raw, digest in zip(raws, digests, strict=True):
+        if raw is not None and digest is not None:  # a readable file has both
             by_year.setdefault(digest[D_FY], []).append(raw)
     _write(main_path, (INDEX_VERSION, "main", built_ns, *head, built_ns), sorted(by_year.items()))
     delta_path.unlink(missing_ok=True)
 
 
-def _rebuild(repo) -> Loaded:
+def _rebuild(repo: Repository) -> Loaded[CaseRecord]:
     """Read every case file again and write a new index (when a damaged one is found)."""
     try:
         for name in (INDEX_NAME, DELTA_NAME):
@@ -723,26 +760,27 @@ def _rebuild(repo) -> Loaded:
     return load_cases(repo)
 
 
-def _current(repo, state: _State, notes: list[str], leftovers: list[str]) -> Loaded:
+def _current(repo: Repository, state: _State, notes: list[str], leftovers: list[str]) -> Loaded[CaseRecord]:
     """What a current index holds; its cases are read from it only when first needed."""
     return _loaded(repo, state.files, state.digests, state.errors, state, notes, True, state.ids, leftovers)
 
 
-def _loaded(repo, files, digests, errors, source, notes: list[str], narrow: bool, ids: tuple,
-            leftovers: list[str]) -> Loaded:  # fmt: skip
+def _loaded(repo: Repository, files: list[File], digests: list[Digest | None], errors: list[str | None],
+            source: _Source, notes: list[str], narrow: bool, ids: Ids,
+            leftovers: list[str]) -> Loaded[CaseRecord]:  # fmt: skip
     """The Loaded of the readable files, their cases read from ``source`` when needed."""
-    loaded = Loaded([], [], notes, digests=[], source=source, positions=[], narrow=narrow,
-                    recover=lambda: _rebuild(repo), ids=ids, leftovers=leftovers)  # fmt: skip
-    if all(e is None for e in errors):  # the usual case: every file readable
-        loaded.paths = [path for path, _, _ in files]
-        loaded.digests = digests
-        loaded._positions = list(range(len(files)))
-        return loaded
-    for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors)):
-        if error is None:
+    if all(e is None for e in errors):  # the usual case: every file readable, so each has a digest
+        return Loaded([path for path, _, _ in files], [], notes, digests=cast("list[Digest]", digests), source=source,
+                      positions=list(range(len(files))), narrow=narrow, recover=lambda: _rebuild(repo), ids=ids,
+                      leftovers=leftovers)  # fmt: skip
+    positions: list[int] = []
+    loaded: Loaded[CaseRecord] = Loaded([], [], notes, digests=[], source=source, positions=positions, narrow=narrow,
+                                        recover=lambda: _rebuild(repo), ids=ids, leftovers=leftovers)  # fmt: skip
+    for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors, strict=True)):
+        if error is None and digest is not None:
             loaded.paths.append(path)
             loaded.digests.append(digest)
-            loaded._positions.append(n)  # type: ignore[union-attr]
+            positions.append(n)
         else:
             loaded.problems.append(f"{repo.root / path}: {error}")
     return loaded

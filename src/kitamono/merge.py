@@ -27,11 +27,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from kitamono.caseio import case_from_text, case_text, validation_message
 from kitamono.errors import DataError
 from kitamono.i18n import t
 from kitamono.models import STORED, Case, Company, Conflict, Contact
-from kitamono.reference import validation_message  # TODO(issue 12): from kitamono.caseio
-from kitamono.store import case_from_text, case_text  # TODO(issue 12): from kitamono.caseio
 
 #: Header fields that hold a nested record: merged leaf by leaf (``company.name``).
 _NESTED: dict[str, type[BaseModel]] = {"company": Company, "contact": Contact}

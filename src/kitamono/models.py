@@ -1,7 +1,7 @@
-"""kitamono's records: the reference data of the plan and the support cases.
+"""kitamono's records: the reference data of the plan, the support cases, a repository's settings.
 
 Strict, immutable Pydantic models and the closed vocabularies they use. No I/O, no printing:
-``reference.py`` and ``store.py`` read and write them. A case file looks like::
+``caseio`` reads and writes them, ``reference`` and ``store`` say which files. A case file looks like::
 
     id: hro-2019-0001
     received_on: 2019-05-14
@@ -18,15 +18,16 @@ Strict, immutable Pydantic models and the closed vocabularies they use. No I/O, 
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from kitamono.controls import NOT_IN_LINE, NOT_IN_TEXT, visible
-
 from kitamono.ids import parse_case_id
 
 # --- vocabularies ---------------------------------------------------------------------------------
@@ -87,6 +88,20 @@ class Strict(BaseModel):
     """Unknown keys are errors and records never change once made."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- a repository's shared settings ---------------------------------------------------------------
+
+
+class Settings(BaseModel):
+    """``kitamono.yaml``: what every clone of a case repository shares. A misspelt key, or a value
+    of the wrong kind (``auto_commit: "yes"``), is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    data_dir: str | None = None  # the repository's own reference data folder
+    auto_commit: bool = False  # one git commit per writing command
+    kitamono: Any = None  # accepted since the first version, and not used
 
 
 # --- reference data -------------------------------------------------------------------------------
@@ -189,7 +204,7 @@ class Municipality(Strict):
     def _check_digit(cls, value: str) -> str:
         if not re.fullmatch(r"01\d{4}", value):
             raise ValueError("code must be 6 digits starting with 01")
-        total = sum(int(d) * w for d, w in zip(value[:5], (6, 5, 4, 3, 2)))
+        total = sum(int(d) * w for d, w in zip(value[:5], (6, 5, 4, 3, 2), strict=True))
         if int(value[5]) != (11 - total % 11) % 10:
             raise ValueError(f"check digit of {value} is wrong")
         return value
@@ -286,7 +301,7 @@ class RoutingRules(Strict):
 STORED: dict[str, Any] = {"stored": True}
 
 
-def _refusing(pattern: re.Pattern[str], key: str):  # noqa: ANN202 - a pydantic after-validator
+def _refusing(pattern: re.Pattern[str], key: str) -> Callable[[str, ValidationInfo], str]:
     def check(value: str, info: ValidationInfo) -> str:
         if info.context and info.context.get("stored"):
             return value
@@ -369,3 +384,80 @@ class Case(Strict):
         if parse_case_id(value) is None:
             raise ValueError("id must look like hro-2019-0001")
         return value
+
+
+# --- what reading a case needs ----------------------------------------------------------------------
+#
+# A command reads cases either as ``Case`` models (from their files) or as the index's records
+# (``index.CaseRecord``: the same attributes, tuples for lists, no contact details). The functions
+# that only read a case (its status, its rules, the reports) take either, and say so with these.
+
+
+class CompanyLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def municipality(self) -> str: ...
+    @property
+    def bank(self) -> str | None: ...
+
+
+class EventLike(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def date(self) -> datetime.date: ...
+    @property
+    def by(self) -> str: ...
+    @property
+    def to(self) -> str | None: ...
+    @property
+    def lead(self) -> str | None: ...
+    @property
+    def supporting(self) -> Sequence[str]: ...
+    @property
+    def members(self) -> Sequence[str]: ...
+    @property
+    def outcome(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+class ConflictLike(Protocol):
+    @property
+    def field(self) -> str: ...
+    @property
+    def ours(self) -> str | None: ...
+    @property
+    def theirs(self) -> str | None: ...
+
+
+class CaseLike(Protocol):
+    """A case as the pure functions read it: a ``Case`` or an ``index.CaseRecord`` (no contact)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def demo(self) -> bool: ...
+    @property
+    def received_on(self) -> datetime.date: ...
+    @property
+    def received_by(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def company(self) -> CompanyLike: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def needs(self) -> Sequence[str]: ...
+    @property
+    def approved_project(self) -> datetime.date | None: ...
+    @property
+    def events(self) -> Sequence[EventLike]: ...
+    @property
+    def conflicts(self) -> Sequence[ConflictLike]: ...

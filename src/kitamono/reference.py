@@ -15,22 +15,30 @@ add records, or replace a shipped one when the record says ``override: true``::
       - {text: 水産物を活用した食料品製造関連分野, fields: [food]}
 
 Every problem is one ``DataError`` that names the file, the record and the field.
+
+Parsing and checking the files costs tens of milliseconds, and every command needs the data: a
+repository keeps the checked result in ``.kitamono/reference.pickle`` (``cache.cached``), used
+while every data file it came from, shipped or the repository's own, is unchanged.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from kitamono import __version__, cache, models
+from kitamono.caseio import read_yaml, validation_message
 from kitamono.errors import DataError, InputError
 from kitamono.i18n import label, t
 from kitamono.models import (
     ALL_HOKKAIDO,
+    COMPETENCES,
     SUBPREFECTURES,
     BasicPlan,
     Institution,
@@ -104,7 +112,8 @@ class Reference:
         for p in self.plans.values():
             if key == p.name:
                 return p
-        raise InputError(t("ref.unknown_plan", value=key, near=_near(difflib.get_close_matches(key, list(self.plans), n=3))))
+        near = difflib.get_close_matches(key, list(self.plans), n=3)
+        raise InputError(t("ref.unknown_plan", value=key, near=_near(near)))
 
     def center(self) -> Institution:
         """The representative body, whose ものづくり支援センター is the one-stop window."""
@@ -130,30 +139,6 @@ def _near(names: list[str]) -> str:
 
 
 # --- loading --------------------------------------------------------------------------------------
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file strictly, turning every failure into a DataError naming the file."""
-    import yaml
-
-    from kitamono import yamlio
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: {t('data.unreadable', error=error)}") from None
-    try:
-        return yamlio.load(text)
-    except (yaml.YAMLError, ValueError) as error:  # ValueError: YamlRefused, or a date like 2019-02-30
-        raise DataError(f"{path}: {yamlio.describe_error(error)}") from None
-
-
-def validation_message(error: ValidationError, prefix: str = "") -> str:
-    """``prefix.field: message`` for the first problem of a Pydantic error."""
-    first = error.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
-    where = ".".join(part for part in (prefix, loc) if part)
-    return f"{where}: {first['msg']}" if where else first["msg"]
 
 
 def _records(path: Path, key: str, model: type[M], id_key: str) -> list[M]:
@@ -208,9 +193,26 @@ def load_reference(extra_dir: Path | None = None, cache_dir: Path | None = None)
     """
     if cache_dir is None:
         return _load_reference(extra_dir)
-    from kitamono import refcache
+    sources = cache.stamps([shipped_data_dir(), extra_dir])
+    return cache.cached(cache_dir / CACHE_NAME, CACHE_VERSION, sources, lambda: _load_reference(extra_dir),
+                        Reference, _CacheUnpickler)  # fmt: skip
 
-    return refcache.cached(extra_dir, cache_dir, _load_reference)
+
+CACHE_NAME = "reference.pickle"
+CACHE_VERSION = f"{__version__}/1"
+
+
+class _CacheUnpickler(cache.SafeUnpickler):
+    """Admits the reference models, ``Reference`` itself, dates and paths: nothing that runs code."""
+
+    allowed: ClassVar[dict[tuple[str, str], type]] = {
+        **{("kitamono.models", name): value for name, value in vars(models).items()
+           if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__},
+        ("kitamono.reference", "Reference"): Reference,
+        ("datetime", "date"): date,
+        **{(module, name): Path for module in ("pathlib", "pathlib._local")
+           for name in ("Path", "PosixPath", "WindowsPath")},
+    }  # fmt: skip
 
 
 def _load_reference(extra_dir: Path | None = None) -> Reference:
@@ -273,8 +275,6 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
 
 
 def _needs_vocabulary(path: Path) -> dict[str, list[str]]:
-    from kitamono.models import COMPETENCES
-
     data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("needs"), dict):
         raise DataError(f"{path}: {t('data.expected_mapping', key='needs')}")

@@ -1,4 +1,4 @@
-"""The case repository on disk: settings, ids, and the only reader and writer of case files.
+"""The case repository on disk: settings, ids, the write lock, and the only writer of its files.
 
 A repository is a folder with a shared ``kitamono.yaml`` (committed) and a ``cases/`` folder,
 one file per case grouped by the fiscal year in its id; this clone's own settings (which
@@ -8,7 +8,8 @@ institution it works for, the last ids it minted) live in ``.kitamono/``, kept o
     .kitamono/local.yaml     institution: hokuyo   # this clone only
     cases/2019/hokuyo-2019-0001.yaml
 
-Writes are atomic (temporary file in the same folder, fsync, rename), and creating a case
+Case files are read, and their text made, by ``caseio``; they are written here alone. Writes
+are atomic (temporary file in the same folder, fsync, rename), and creating a case
 never replaces an existing file, even when two processes create at once. A change to a case is
 read, made and written under one lock (``update_case``), so two writers never lose each other's
 change. Ids are checked against ``ids.CASE_ID`` before they name a file, and nothing is read or
@@ -18,35 +19,30 @@ anywhere, outside the repository too).
 
 from __future__ import annotations
 
-import errno
 import os
-import pickle
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from kitamono.caseio import case_from_text, case_text, dump_yaml, read_case_text, read_yaml, validation_message
 from kitamono.errors import CaseChanged, DataError, InputError, RepositoryError
 from kitamono.i18n import t
 from kitamono.ids import parse_case_id, shown
 
+if TYPE_CHECKING:  # the models (and pydantic) load when a case or the settings are read
+    from pydantic import ValidationError
+
+    from kitamono.models import Case, Settings
+
 SETTINGS_FILE = "kitamono.yaml"
 LOCAL_DIR = ".kitamono"
 CASES_DIR = "cases"
-#: A line git writes around the sides of a conflict it could not merge: a file holding one is no case yet.
-CONFLICT_MARKERS = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
 #: A link's entry in a scan: no real file has this size, so an index never takes one for the other.
 LINK_SIZE = -1
-
-
-class Settings(NamedTuple):
-    """``kitamono.yaml``: what every clone of the repository shares."""
-
-    data_dir: str | None = None
-    auto_commit: bool = False
 
 
 class LocalSettings(NamedTuple):
@@ -238,77 +234,38 @@ def open_repository(explicit: Path | None = None) -> Repository:
     return Repository(root)
 
 
-#: The checked settings, kept in ``.kitamono/`` while ``kitamono.yaml`` is unchanged: every report
-#: reads them, and parsing them would load the YAML machinery for a few lines.
-SETTINGS_CACHE = "settings.pickle"
-#: A file modified this close to when its cache was written may have changed again within the
-#: same clock tick, so the cache is not trusted for it (git's racy-clean rule).
-RACY_NS = 2_000_000_000
-
-
 def read_settings(root: Path) -> Settings:
-    """``kitamono.yaml``, checked; from the cache while the file is unchanged."""
-    import time
+    """``kitamono.yaml``, checked (``models.Settings``): a key misspelt or a value of the wrong
+    kind is a DataError naming the file and the key."""
+    from pydantic import ValidationError
 
-    path = root / SETTINGS_FILE
-    cache = root / LOCAL_DIR / SETTINGS_CACHE
-    try:
-        info = path.stat()
-        stamp = (info.st_size, info.st_mtime_ns)
-        with cache.open("rb") as handle:
-            kept_stamp, written_ns, values = SafeUnpickler(handle).load()
-        if kept_stamp == stamp and info.st_mtime_ns < written_ns - RACY_NS:
-            return Settings(*values)
-    except Exception:  # noqa: BLE001 - no file, no cache, a damaged or stale one: read the file
-        pass
-    written_ns = time.time_ns()
-    settings = _parse_settings(root)
-    if cache.parent.is_dir():
-        try:
-            info = path.stat()
-            data = ((info.st_size, info.st_mtime_ns), written_ns, tuple(settings))
-            atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
-        except OSError:
-            pass  # only speed is lost
-    return settings
-
-
-class SafeUnpickler(pickle.Unpickler):
-    """Reads kitamono's own caches: admits only the classes in ``allowed`` (none here), so a
-    tampered cache cannot run code; anything else in it is an error, and the cache is rebuilt."""
-
-    allowed: dict[tuple[str, str], type] = {}
-
-    def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
-        try:
-            return self.allowed[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a kitamono cache") from None
-
-
-def _parse_settings(root: Path) -> Settings:
-    from kitamono.reference import read_yaml
+    from kitamono.models import Settings
 
     path = root / SETTINGS_FILE
     data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise DataError(f"{path}: {t('store.settings_not_mapping')}")
-    known = {"data_dir", "auto_commit", "kitamono"}
-    data_dir = data.get("data_dir")
-    auto_commit = data.get("auto_commit", False)
-    if data_dir is not None and not isinstance(data_dir, str):
-        raise DataError(f"{path}: data_dir: {t('store.expected_text')}")
-    if not isinstance(auto_commit, bool):
-        raise DataError(f"{path}: auto_commit: {t('store.expected_bool')}")
-    extra = {k: v for k, v in data.items() if k not in known}
-    if extra:
-        raise DataError(f"{path}: {t('data.unknown_key', key=sorted(extra)[0])}")
-    return Settings(data_dir=data_dir, auto_commit=auto_commit)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise DataError(f"{path}: {_settings_problem(error)}") from None
+
+
+#: The catalogue's words for what is wrong with a setting, by Pydantic's error type.
+_SETTINGS_PROBLEMS = {"bool_type": "store.expected_bool", "string_type": "store.expected_text"}
+
+
+def _settings_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return t("data.unknown_key", key=where)
+    if first["type"] in _SETTINGS_PROBLEMS:
+        return f"{where}: {t(_SETTINGS_PROBLEMS[first['type']])}"
+    return validation_message(error)
 
 
 def read_local(root: Path) -> LocalSettings:
-    from kitamono.reference import read_yaml
-
     path = root / LOCAL_DIR / "local.yaml"
     if not path.is_file():
         return LocalSettings()
@@ -332,10 +289,8 @@ def _tracked(root: Path, relative: str) -> bool:
 
 
 def write_local(root: Path, local: LocalSettings) -> None:
-    from kitamono import yamlio
-
     (root / LOCAL_DIR).mkdir(exist_ok=True)
-    text = "# この複製だけの設定 (git には入りません)\n" + yamlio.dump({"institution": local.institution})
+    text = "# この複製だけの設定 (git には入りません)\n" + dump_yaml({"institution": local.institution})
     atomic_write(root / LOCAL_DIR / "local.yaml", text)
 
 
@@ -513,86 +468,10 @@ def exclusive_write(path: Path, text: str) -> bool:
     return True
 
 
-# --- reading case files ---------------------------------------------------------------------------
-
-
-def parse_case_text(path: Path, text: str) -> Any:
-    """The parsed data of a case file, or a DataError naming the file and what is wrong."""
-    import yaml
-
-    from kitamono import yamlio
-
-    if CONFLICT_MARKERS.search(text):
-        raise DataError(f"{path}: {t('store.conflict_markers')}")
-    try:
-        data = yamlio.load(text)
-    except (yaml.YAMLError, ValueError) as error:  # ValueError: YamlRefused, or a date like 2019-02-30
-        raise DataError(f"{path}: {yamlio.describe_error(error)}") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: {t('store.case_not_mapping')}")
-    return data
-
-
-#: Opening with this flag fails on a link instead of following it (not on Windows: asked apart).
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-def read_case_text(path: Path) -> str:
-    """The text of a case file; DataError if it is a symbolic link or cannot be read."""
-    try:
-        if not _NOFOLLOW and os.path.islink(path):
-            raise OSError(errno.ELOOP, "symbolic link")
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-        with open(fd, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as error:
-        if error.errno == errno.ELOOP:  # the file is a link: it is not opened at all
-            raise DataError(f"{path}: {t('store.symlink')}") from None
-        raise DataError(f"{path}: {t('data.unreadable', error=type(error).__name__)}") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: {t('data.unreadable', error=type(error).__name__)}") from None
-
-
-def case_from_text(path: Path, text: str) -> Any:
-    """The ``Case`` in a case file's text, or a DataError naming the file and what is wrong."""
-    from pydantic import ValidationError
-
-    from kitamono.models import STORED, Case
-    from kitamono.reference import validation_message
-
-    data = parse_case_text(path, text)
-    try:
-        return Case.model_validate(data, context=STORED)  # what a hand edit left is shown, not hidden
-    except ValidationError as error:
-        raise DataError(f"{path}: {validation_message(error)}") from None
-
-
-def load_case_file(path: Path) -> Any:
-    """Read and validate one case file into a ``Case``."""
-    return case_from_text(path, read_case_text(path))
-
-
-def iter_cases(repo: Repository) -> Iterator[tuple[Path, Any]]:
-    """Each case file with its Case, or with the DataError that stops it being read."""
-    for path in repo.case_files():
-        try:
-            yield path, load_case_file(path)
-        except DataError as error:
-            yield path, error
-
-
-def case_text(case: Any) -> str:
-    """The canonical text of a case: field order of the model, no defaults, stable quoting."""
-    from kitamono import yamlio
-
-    data = case.model_dump(mode="python", exclude_defaults=True)
-    return yamlio.dump(data)
-
-
 # --- writing case files ---------------------------------------------------------------------------
 
 
-def update_case(repo: Repository, case_id: str, change: Callable[[Any], Any]) -> Any:
+def update_case(repo: Repository, case_id: str, change: Callable[[Case], Case]) -> Case:
     """Read the case ``case_id``, apply ``change(case) -> case`` and write the result back, with
     no other writer in between: every read-modify-write of a case goes through here.
 
@@ -602,11 +481,11 @@ def update_case(repo: Repository, case_id: str, change: Callable[[Any], Any]) ->
     return _rewrite(repo, case_id, lambda path, text: change(case_from_text(path, text)))[1]
 
 
-def replace_edited(repo: Repository, case_id: str, original: str, case: Any) -> Path:
+def replace_edited(repo: Repository, case_id: str, original: str, case: Case) -> Path:
     """Write ``case`` (edited by hand from the text ``original``) over the case's file, unless
     the file no longer holds ``original`` (someone wrote the case meanwhile): CaseChanged."""
 
-    def unless_changed(path: Path, text: str) -> Any:
+    def unless_changed(path: Path, text: str) -> Case:
         if text != original:
             raise CaseChanged(t("store.changed_meanwhile", id=case_id))
         return case
@@ -614,7 +493,7 @@ def replace_edited(repo: Repository, case_id: str, original: str, case: Any) -> 
     return _rewrite(repo, case_id, unless_changed)[0]
 
 
-def _rewrite(repo: Repository, case_id: str, make: Callable[[Path, str], Any]) -> tuple[Path, Any]:
+def _rewrite(repo: Repository, case_id: str, make: Callable[[Path, str], Case]) -> tuple[Path, Case]:
     """Under the lock: the case's file and text now, ``make(path, text) -> case``, written back."""
     with write_lock(repo):
         path = repo.find_case_file(case_id)
@@ -643,7 +522,7 @@ def _replace(path: Path, text: str) -> None:
         raise
 
 
-def create_case(repo: Repository, case: Any, prefix: str, fiscal_year: int) -> Any:
+def create_case(repo: Repository, case: Case, prefix: str, fiscal_year: int) -> Case:
     """Store a new case under the next free id; never overwrites, even under a race."""
     with write_lock(repo):
         repo.refuse_links(repo.cases_dir / str(fiscal_year))
@@ -656,7 +535,7 @@ def create_case(repo: Repository, case: Any, prefix: str, fiscal_year: int) -> A
     raise RepositoryError(t("store.no_free_id", prefix=prefix))
 
 
-def add_case(repo: Repository, case: Any) -> bool:
+def add_case(repo: Repository, case: Case) -> bool:
     """Store a case under the id it already has (an import keeps ids); False if that file exists."""
     path = repo.case_path(case.id)
     with write_lock(repo):

@@ -64,7 +64,7 @@ class _Group(Group):
             from pydantic import ValidationError
 
             if isinstance(error, ValidationError):  # a value typed on the command line, e.g. a --note
-                from kitamono.reference import validation_message
+                from kitamono.caseio import validation_message
 
                 fail(validation_message(error))
             if os.environ.get("KITAMONO_DEBUG"):

@@ -21,10 +21,12 @@ def register(app: typer.Typer) -> None:
 
 def repository_check(repo) -> list:
     """``kitamono check`` as sync runs it: every case, the reference data, the merge driver."""
+    from kitamono.casework import load_checked
     from kitamono.checks import check_repository
     from kitamono.gitsync import driver_problems
 
-    return check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,))
+    loaded = load_checked(repo, reread=False)  # through the index, as other commands read the cases
+    return check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,), loaded=loaded)
 
 
 def sync(fmt: TextFormatOpt = None, output: OutputOpt = None) -> None:
@@ -78,8 +80,8 @@ def _stop_for_troubles(troubles) -> None:
 
 
 def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
+    from kitamono.caseio import load_case_file
     from kitamono.reports.history import sync_report
-    from kitamono.store import load_case_file
 
     if not result.arrived:
         info(t("sync.nothing_arrived"))

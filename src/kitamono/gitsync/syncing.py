@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from kitamono.caseio import CONFLICT_MARKERS, load_case_file
 from kitamono.checks import Problem
 from kitamono.errors import DataError
 from kitamono.gitsync.clone import Change, case_changes, case_id_of, is_private, shown, trailer
@@ -52,12 +53,10 @@ from kitamono.merge import MergeError, merge_cases, parse_case
 from kitamono.models import Conflict
 from kitamono.store import (
     CASES_DIR,
-    CONFLICT_MARKERS,
     LOCAL_DIR,
     SETTINGS_FILE,
     Repository,
     atomic_write,
-    load_case_file,
     open_repository,
     write_lock,
 )
