@@ -16,7 +16,7 @@ import hashlib
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import typer
@@ -34,7 +34,7 @@ class Runner(CliRunner):
     environment, the same exit codes, and exceptions raised with ``catch_exceptions=False``.
     """
 
-    _commands: dict[int, tuple[typer.Typer, Any]] = {}
+    _commands: ClassVar[dict[int, tuple[typer.Typer, Any]]] = {}
 
     def invoke(  # type: ignore[override]
         self,

@@ -83,7 +83,9 @@ def test_activity_counts_each_institution_field_and_quarter(ref):
         {"received": 1, "referred_out": 1, "referred_in": 1}, {}, {"received": 1, "started": 1}, {"supported": 1},
     ]  # fmt: skip
     assert section.tables[2].total[1:] == [None, None, 2, 1, 1, 1, 1, 0, 0]  # the quarters add up to the year
-    assert section.summary == ["2019年度は相談受付 2 件、支援開始 1 件、支援実施 1 件、フォローアップ 0 件、終了 0 件でした。"]
+    assert section.summary == [
+        "2019年度は相談受付 2 件、支援開始 1 件、支援実施 1 件、フォローアップ 0 件、終了 0 件でした。"
+    ]
     assert section.charts[0].series["相談受付"] == [1.0, 0.0, 1.0, 0.0]
 
 
@@ -114,7 +116,8 @@ def test_targets_as_they_stood_at_the_years_end(ref):
     assert [p["status"] for p in periods[:3]] == ["missed", "missed", "future"]
     assert json_of(section)["targets"]["total"] == {"target": 120, "actual": 4}  # 2 + 2; FY2020 not yet seen
     assert section.summary == [
-        "2019年度の支援件数は 2 件(新規 1 件、継続 1 件/対象 2 件)で、目標 20 件(新規 10 件)に対し達成率 10.0%(未達)です。",
+        "2019年度の支援件数は 2 件(新規 1 件、継続 1 件/対象 2 件)で、"
+        "目標 20 件(新規 10 件)に対し達成率 10.0%(未達)です。",
         "計画期間の累計は 4 件(目標 120 件)です。",
     ]
 

@@ -27,7 +27,8 @@ def test_the_whole_life_of_a_case(repo, run, new_case):
 
     steps = [
         (["refer", case_id, "--to", "北洋銀行", "--date", "R1.5.20", "--note", "資金面の相談"], "referred"),
-        (["start", case_id, "--lead", "hokuyo", "--with", "道総研,tokachi", "--date", "令和元年6月3日", "--by", "hokuyo"], "supporting"),
+        (["start", case_id, "--lead", "hokuyo", "--with", "道総研,tokachi", "--date", "令和元年6月3日",
+          "--by", "hokuyo"], "supporting"),
         (["support", case_id, "--date", "2019-07-10", "--by", "hro", "--note", "殺菌条件の試験"], "supporting"),
         (["team", case_id, "--members", "hro,hokuyo,hokudai", "--date", "2019-08-01"], "supporting"),
         (["follow-up", case_id, "--date", "2020-05-12", "--by", "hokuyo"], "following_up"),
@@ -141,14 +142,17 @@ NEW = ["case", "new", "--no-input", "--company", "株式会社テスト", "--tit
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (NEW + ["--municipality", "帯広", "--received-on", "2019-05-14"], ["帯広", "帯広市"]),
-        (NEW + ["--municipality", "帯広市", "--received-on", "2019-05-14", "--received-by", "札幌銀行"], ["札幌銀行"]),
-        (NEW + ["--municipality", "帯広市", "--received-on", "2027-01-05"], ["2027-01-05", "未来"]),
-        (NEW + ["--municipality", "帯広市", "--received-on", "令和元年4月30日"], ["令和元年4月30日"]),
-        (NEW + ["--municipality", "帯広市", "--received-on", "2019-02-30"], ["2019-02-30"]),
-        (NEW + ["--municipality", "帯広市", "--received-on", "2019-05-14", "--channel", "fax"], ["fax"]),
-        (NEW + ["--municipality", "帯広市", "--received-on", "2019-05-14", "--needs", "magic"], ["magic"]),
-        (["case", "new", "--no-input", "--municipality", "帯広市", "--title", "相談", "--channel", "phone"], ["--company"]),
+        ([*NEW, "--municipality", "帯広", "--received-on", "2019-05-14"], ["帯広", "帯広市"]),
+        ([*NEW, "--municipality", "帯広市", "--received-on", "2019-05-14", "--received-by", "札幌銀行"], ["札幌銀行"]),
+        ([*NEW, "--municipality", "帯広市", "--received-on", "2027-01-05"], ["2027-01-05", "未来"]),
+        ([*NEW, "--municipality", "帯広市", "--received-on", "令和元年4月30日"], ["令和元年4月30日"]),
+        ([*NEW, "--municipality", "帯広市", "--received-on", "2019-02-30"], ["2019-02-30"]),
+        ([*NEW, "--municipality", "帯広市", "--received-on", "2019-05-14", "--channel", "fax"], ["fax"]),
+        ([*NEW, "--municipality", "帯広市", "--received-on", "2019-05-14", "--needs", "magic"], ["magic"]),
+        (
+            ["case", "new", "--no-input", "--municipality", "帯広市", "--title", "相談", "--channel", "phone"],
+            ["--company"],
+        ),
     ],
 )
 def test_bad_new_case_changes_nothing(repo, run, args, expected):
@@ -172,7 +176,11 @@ def test_bad_new_case_changes_nothing(repo, run, args, expected):
         ([], ["follow-up", "{id}", "--date", "2019-06-01"], "支援開始"),
         ([], ["support", "{id}", "--date", "2019-05-13"], "受付日"),
         ([], ["support", "{id}", "--date", "2026-12-01"], "未来"),
-        ([["start", "{id}", "--lead", "hro", "--date", "2019-06-01"]], ["start", "{id}", "--lead", "noastec"], "すでに"),
+        (
+            [["start", "{id}", "--lead", "hro", "--date", "2019-06-01"]],
+            ["start", "{id}", "--lead", "noastec"],
+            "すでに",
+        ),
         ([], ["team", "{id}", "--members", "hro"], "2機関"),
         ([], ["reopen", "{id}"], "再開"),
         ([["close", "{id}", "--outcome", "解決", "--date", "2019-06-01"]], ["support", "{id}"], "終了"),

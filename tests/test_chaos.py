@@ -138,7 +138,9 @@ def test_every_reported_record_survives_concurrent_writers_syncs_and_kills(tmp_p
             else:
                 args = ("case", "support", chaos.random.choice(shared), "--note", note)
             result = chaos.kitamono(clone, *args)
-            outcomes.append((result.returncode, result.stderr.strip().splitlines()[-1:] if result.returncode > 0 else []))
+            outcomes.append(
+                (result.returncode, result.stderr.strip().splitlines()[-1:] if result.returncode > 0 else [])
+            )
             if result.returncode == 0:
                 with record_lock:
                     reported_notes[note] = clone

@@ -74,15 +74,20 @@ def test_the_format_choices_are_the_formats_kitamono_renders():
 
 def _complete(runner, words: list[str], env: dict[str, str] | None = None) -> list[str]:
     """What bash is offered for the last of ``words`` (an empty string completes a new word)."""
-    variables = {"_KITAMONO_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(words), "COMP_CWORD": str(len(words) - 1)}
+    variables = {
+        "_KITAMONO_COMPLETE": "complete_bash",
+        "COMP_WORDS": " ".join(words),
+        "COMP_CWORD": str(len(words) - 1),
+    }
     result = runner.invoke(app, [], env={**variables, **(env or {})}, prog_name="kitamono", catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return [line for line in result.stdout.splitlines() if line]
 
 
 def test_bash_is_offered_the_municipality_in_a_real_process(repo):
-    environment = {**os.environ, "_KITAMONO_COMPLETE": "complete_bash", "COMP_WORDS": "kitamono case list --municipality 帯",
-                   "COMP_CWORD": "4", "KITAMONO_REPO": str(repo)}  # fmt: skip
+    environment = {**os.environ, "_KITAMONO_COMPLETE": "complete_bash",
+                   "COMP_WORDS": "kitamono case list --municipality 帯", "COMP_CWORD": "4",
+                   "KITAMONO_REPO": str(repo)}  # fmt: skip
     result = subprocess.run([sys.executable, "-m", "kitamono"], env=environment, capture_output=True, text=True,
                             timeout=60, check=False)  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "")
@@ -98,7 +103,10 @@ def test_the_installed_bash_function_offers_the_municipality(repo, tmp_path):
     shim.parent.mkdir()
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m kitamono "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
-    asking = script + '\nCOMP_WORDS=(kitamono case list --municipality 帯)\nCOMP_CWORD=4\n_kitamono_completion kitamono\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
+    asking = (
+        script + "\nCOMP_WORDS=(kitamono case list --municipality 帯)\nCOMP_CWORD=4\n_kitamono_completion kitamono\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
     environment = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", "KITAMONO_REPO": str(repo)}
     result = subprocess.run([BASH, "--norc", "--noprofile", "-c", asking], env=environment, capture_output=True,
                             text=True, timeout=60, check=False)  # fmt: skip
@@ -127,11 +135,15 @@ def test_case_ids_from_the_repository(repo, runner, new_case):
     assert (first, second) == ("hro-2019-0001", "hro-2020-0001")
     assert _complete(runner, ["kitamono", "case", "show", "hro-2019"]) == [first]
     assert sorted(_complete(runner, ["kitamono", "case", "start", ""])) == [first, second]
-    assert _complete(runner, ["kitamono", "--repo", str(repo), "log", "hro-2020"], env={"KITAMONO_REPO": None}) == [second]
+    assert _complete(
+        runner, ["kitamono", "--repo", str(repo), "log", "hro-2020"], env={"KITAMONO_REPO": None}
+    ) == [second]
 
 
 def test_fiscal_years_from_the_plans_first_to_this_one(repo, runner, new_case, monkeypatch):
-    assert _complete(runner, ["kitamono", "report", "annual", "--fy", "R"]) == [f"R{n}" for n in range(1, 9)]  # to FY2026
+    assert _complete(runner, ["kitamono", "report", "annual", "--fy", "R"]) == [
+        f"R{n}" for n in range(1, 9)
+    ]  # to FY2026
     monkeypatch.setenv("KITAMONO_TODAY", "2027-06-01")
     new_case(received_on="2027-06-01")  # logged on a clone whose clock is ahead: its 年度 is offered too
     monkeypatch.setenv("KITAMONO_TODAY", "2026-11-28")

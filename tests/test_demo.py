@@ -40,7 +40,7 @@ def test_every_demo_file_is_marked_and_where_its_id_says():
     repo = store.open_repository(ROOT)
     cases = demo_cases()
     assert 40 <= len(cases) <= 70
-    for path, case in zip(repo.case_files(), cases):
+    for path, case in zip(repo.case_files(), cases, strict=True):
         assert case.demo, path
         assert path == repo.case_path(case.id)
         assert path.read_text(encoding="utf-8") == case_text(case)  # canonical: re-saving changes nothing
@@ -100,7 +100,10 @@ def test_followups_show_overdue_and_due(run, as_of):
 
 def test_followups_today(run):
     data = report(run, "followups")
-    assert [(i["id"], i["fiscal_year"]) for i in data["due"]] == [("asahikawa_plaza-2024-0001", 2026), ("noastec-2025-0001", 2026)]
+    assert [(i["id"], i["fiscal_year"]) for i in data["due"]] == [
+        ("asahikawa_plaza-2024-0001", 2026),
+        ("noastec-2025-0001", 2026),
+    ]
     assert len(data["overdue"]) == 8
 
 

@@ -93,7 +93,7 @@ def test_export_csv_is_utf8_with_bom_and_japanese_headers(full_repo, run):
     rows = read_csv(result.stdout_bytes)
     assert rows[0] == HEADERS
     assert [r[0] for r in rows[1:]] == ["hro-2019-0001", "hro-2020-0001", "dogin-2020-0007"]  # by date received
-    first = dict(zip(HEADERS, rows[1]))
+    first = dict(zip(HEADERS, rows[1], strict=True))
     assert first["受付日"] == "2019-05-14"
     assert first["受付機関"] == "道総研" and first["受付経路"] == "来訪" and first["取引銀行"] == "北洋銀行"
     assert first["会社名"] == "株式会社十勝チーズ工房" and first["市町村"] == "帯広市"
@@ -104,7 +104,7 @@ def test_export_csv_is_utf8_with_bom_and_japanese_headers(full_repo, run):
     assert [e["type"] for e in events] == ["received", "referred", "started", "closed"]
     assert events[2] == {"type": "started", "date": "2019-06-03", "by": "hokuyo", "lead": "hokuyo",
                          "supporting": ["hro", "tokachi"]}  # fmt: skip
-    odd = dict(zip(HEADERS, rows[3]))
+    odd = dict(zip(HEADERS, rows[3], strict=True))
     assert odd["件名"] == "'=HYPERLINK(\"x\") で始まる件名" and odd["デモ"] == "1"  # shown, never evaluated
     assert odd["内容"] == '一行目, "引用" あり\n二行目\tタブ  '
     assert json.loads(odd["競合"]) == [{"field": "title", "ours": "A", "theirs": None}]
@@ -128,7 +128,7 @@ def test_a_japanese_case_logged_with_the_cli_is_listed_and_exported(repo, run, t
     assert data.startswith(BOM)  # what makes Japanese Excel read UTF-8 instead of Shift_JIS
     text = data.decode("utf-8-sig")  # strict: any broken byte would raise here
     assert "\ufffd" not in text
-    row = dict(zip(HEADERS, read_csv(data)[1]))
+    row = dict(zip(HEADERS, read_csv(data)[1], strict=True))
     assert row["ID"] == case_id and row["受付日"] == "2021-10-01" and row["受付機関"] == "函館地域産業振興財団"
     assert row["会社名"] == "株式会社ほくと水産" and row["件名"] == "ホタテ加工品の販路開拓"
     assert row["内容"] == "道外の百貨店に売り込みたい。" and row["受付経路"] == "イベント"
@@ -393,7 +393,9 @@ def test_bad_events_are_named_by_the_history_column(repo, run, tmp_path):
 
 
 def test_bad_headers_are_named_in_row_one(repo, run, tmp_path):
-    log = write_log(tmp_path / "log.csv", ["受付日,受付機関,会社名,会社名,所在地,件名", "2019-05-14,道総研,A,A,帯広市,件名"])
+    log = write_log(
+        tmp_path / "log.csv", ["受付日,受付機関,会社名,会社名,所在地,件名", "2019-05-14,道総研,A,A,帯広市,件名"]
+    )
     result = run("import", log)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()

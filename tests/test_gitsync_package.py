@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_sync import git, git_env, ok  # noqa: F401 - git_env is a fixture used below
 
 import kitamono
+from test_sync import git, git_env, ok  # noqa: F401 - git_env is a fixture used below
 
 SOURCE = Path(kitamono.__file__).parent
 #: What sync, the log, the driver and the merge rules are made of.
@@ -73,7 +73,7 @@ LOG = "受付日,受付機関,受付経路,会社名,市町村,件名\n2026/11/2
 
 
 @pytest.fixture
-def merging(tmp_path: Path, git_env, run, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
+def merging(tmp_path: Path, git_env, run, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository with ``auto_commit: true`` and one case, stopped in a merge git could not finish."""
     path = tmp_path / "repo"
     ok(run("init", path, "--institution", "hro"))
@@ -120,7 +120,7 @@ def test_every_writing_command_says_why_it_did_not_commit(merging, run, command)
     assert git(merging, "status", "--porcelain", "--", "cases")  # written, waiting for the merge's commit
 
 
-def test_init_inside_a_git_hook_makes_the_new_repository_its_own_git(tmp_path, git_env, run, monkeypatch):  # noqa: F811
+def test_init_inside_a_git_hook_makes_the_new_repository_its_own_git(tmp_path, git_env, run, monkeypatch):
     """A hook exports GIT_DIR: ``init`` run from one must not take that repository for its own."""
     hooked = tmp_path / "hooked"
     git(tmp_path, "init", "-q", str(hooked))

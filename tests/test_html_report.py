@@ -21,7 +21,9 @@ from test_reports import small  # noqa: F401  (the hand-built repository, with i
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); .ci/run installs it"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); .ci/run installs it"
+    ),
     pytest.mark.xdist_group("chromium"),  # the tests share one browser, so they run in one process
 ]
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +54,17 @@ class Browser:
         message, _, self.pending = self.pending.partition(b"\0")
         return json.loads(message)
 
-    def call(self, method: str, params: dict | None = None, session: str | None = None, until: str | None = None) -> dict:
+    def call(
+        self, method: str, params: dict | None = None, session: str | None = None, until: str | None = None
+    ) -> dict:
         """Send one command and return its result (after the event ``until``, when named)."""
         self.sent += 1
-        message = {"id": self.sent, "method": method, "params": params or {}, **({"sessionId": session} if session else {})}
+        message = {
+            "id": self.sent,
+            "method": method,
+            "params": params or {},
+            **({"sessionId": session} if session else {}),
+        }
         self.process.stdin.write(json.dumps(message).encode("utf-8") + b"\0")  # type: ignore[union-attr]
         result, seen = None, until is None
         while result is None or not seen:
@@ -73,7 +82,8 @@ class Browser:
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.call("Page.enable", session=session)
         self.call("Page.navigate", {"url": page.resolve().as_uri()}, session=session, until="Page.loadEventFired")
-        found = self.call("Runtime.evaluate", {"expression": "document.documentElement.outerHTML", "returnByValue": True},
+        found = self.call("Runtime.evaluate",
+                          {"expression": "document.documentElement.outerHTML", "returnByValue": True},
                           session=session)  # fmt: skip
         self.call("Target.closeTarget", {"targetId": target})
         return found["result"]["value"]
@@ -151,7 +161,7 @@ class Page(HTMLParser):
 
 
 @pytest.fixture
-def review(small, run, tmp_path):  # noqa: F811 - the fixture imported above
+def review(small, run, tmp_path):
     page = tmp_path / "review.html"
     result = run("report", "annual", "--fy", "2019", "-o", page)
     assert result.exit_code == 0, result.stderr
@@ -168,7 +178,9 @@ def test_the_review_opens_offline(review):
 def test_chromium_shows_the_review(review, browser):
     page = Page(browser.dom(review))
     assert page.h1 == "2019年度 北のものづくり連携支援計画 年度末レビュー"
-    assert page.summary[0] == "2019年度は相談受付 2 件、支援開始 1 件、支援実施 1 件、フォローアップ 2 件、終了 2 件でした。"
+    assert page.summary[0] == (
+        "2019年度は相談受付 2 件、支援開始 1 件、支援実施 1 件、フォローアップ 2 件、終了 2 件でした。"
+    )
     assert "180日を超えて記録のない未終了の案件は 2 件です。" in page.summary
 
     activity = page.tables["2019年度 機関別の活動"]
@@ -208,7 +220,9 @@ def test_chromium_shows_the_demo_review_in_era_form(run, tmp_path, browser):
     page = Page(browser.dom(page_file))
     assert page.h1 == "令和4年度 北のものづくり連携支援計画 年度末レビュー"
     targets = page.tables["想定する支援件数と実績"]
-    assert [row[0] for row in targets[1:]] == ["平成29–30年度", "令和元年度", "令和2年度", "令和3年度", "令和4年度", "計画期間の合計"]
+    assert [row[0] for row in targets[1:]] == [
+        "平成29–30年度", "令和元年度", "令和2年度", "令和3年度", "令和4年度", "計画期間の合計"
+    ]  # fmt: skip
     assert targets[-1][7] == "116"
     assert [row[-1] for row in targets[1:6]] == ["達成", "達成", "未達", "達成", "達成"]
     assert len(page.charts) == 2

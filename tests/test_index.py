@@ -77,7 +77,7 @@ def test_a_same_size_change_within_the_racy_window_is_seen(repo, run, three):
     path = repo / "cases" / "2019" / f"{three[0]}.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("相談0", "相談9"), encoding="utf-8")  # same size, fresh mtime
-    assert [c["title"] for c in listed(run)][0] == "相談9"
+    assert listed(run)[0]["title"] == "相談9"
 
 
 def test_a_file_edited_a_moment_ago_is_trusted_on_a_fine_grained_clock(repo, run, three, monkeypatch):
@@ -88,11 +88,11 @@ def test_a_file_edited_a_moment_ago_is_trusted_on_a_fine_grained_clock(repo, run
     path = repo / "cases" / "2019" / f"{three[0]}.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("相談0", "相談れい"), encoding="utf-8")
     age(path, 1)
-    assert [c["title"] for c in listed(run)][0] == "相談れい"  # read once, as it changed
+    assert listed(run)[0]["title"] == "相談れい"  # read once, as it changed
     parsed: list[str] = []
     original = index._parse
     monkeypatch.setattr(index, "_parse", lambda job: parsed.append(job[1]) or original(job))
-    assert [c["title"] for c in listed(run)][0] == "相談れい"
+    assert listed(run)[0]["title"] == "相談れい"
     assert parsed == []  # a second old: not read again
 
 
@@ -149,7 +149,9 @@ def test_two_commands_at_once_leave_a_usable_index(repo, three, env):
     command = [sys.executable, "-m", "kitamono", "case", "list", "--format", "json"]
     for _ in range(3):
         (repo / INDEX).unlink(missing_ok=True)
-        processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+        processes = [
+            subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)
+        ]
         outputs = [p.communicate(timeout=120) for p in processes]
         assert all(p.returncode == 0 for p in processes)
         assert all([c["id"] for c in json.loads(out)] == three for out, _ in outputs)
@@ -171,7 +173,11 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps)
 def test_answers_are_the_same_with_and_without_the_index(make_repo, run, monkeypatch, plan):
     root = make_repo(f"prop-{abs(hash(tuple(plan)))}")
@@ -180,7 +186,8 @@ def test_answers_are_the_same_with_and_without_the_index(make_repo, run, monkeyp
     for action, n in plan:
         if action == "new" or not created:
             result = run("case", "new", "--no-input", "--company", f"会社{n}", "--municipality", "帯広市",
-                         "--title", f"件名{n}", "--channel", "phone", "--received-on", f"2019-05-{1 + n % 28:02d}")  # fmt: skip
+                         "--title", f"件名{n}", "--channel", "phone",
+                         "--received-on", f"2019-05-{1 + n % 28:02d}")  # fmt: skip
             created.append(result.stdout.strip())
             continue
         case_id = created[n % len(created)]

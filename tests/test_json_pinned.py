@@ -32,7 +32,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "case-show": ("case", "show", "hro-2019-0001"),
     "case-history": ("case", "history", "hro-2019-0001"),
     "route-case": ("route", "hro-2019-0001"),
-    "route-text": ("route", "--text", "チーズの殺菌装置を導入したい。設備資金の融資も相談したい", "--municipality", "帯広市"),
+    "route-text": ("route", "--text", "チーズの殺菌装置を導入したい。設備資金の融資も相談したい",
+                   "--municipality", "帯広市"),
     "targets": ("targets",),
     "targets-hokuyo": ("targets", "--institution", "北洋銀行"),
     "followups": ("followups",),
@@ -92,8 +93,14 @@ def test_log_json_is_what_it_was(tmp_path: Path, run, monkeypatch: pytest.Monkey
     subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, capture_output=True)
     subprocess.run(["git", "-C", str(repo), "commit", "-qm", "デモ案件"], check=True, capture_output=True)
     for when, args in (
-        ("2026-11-02T10:00:00+09:00", ("case", "follow-up", "okhotsk-2020-0001", "--date", "2026-11-02", "--note", "近況を確認")),
-        ("2026-11-03T10:00:00+09:00", ("case", "refer", "hakodate-2021-0002", "--to", "北洋銀行", "--date", "2026-11-03")),
+        (
+            "2026-11-02T10:00:00+09:00",
+            ("case", "follow-up", "okhotsk-2020-0001", "--date", "2026-11-02", "--note", "近況を確認"),
+        ),
+        (
+            "2026-11-03T10:00:00+09:00",
+            ("case", "refer", "hakodate-2021-0002", "--to", "北洋銀行", "--date", "2026-11-03"),
+        ),
     ):
         monkeypatch.setenv("GIT_AUTHOR_DATE", when)
         monkeypatch.setenv("GIT_COMMITTER_DATE", when)

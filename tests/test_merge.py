@@ -50,8 +50,9 @@ def test_events_from_both_sides_are_all_kept_in_date_order():
     result = merge_case_texts(case_text(BASE), case_text(ours), case_text(theirs))
     assert result.clean
     assert [(str(e.date), e.by) for e in result.case.events] == [
-        ("2026-10-01", "hro"), ("2026-10-05", "hro"), ("2026-11-05", "hokuyo"), ("2026-11-10", "hro"), ("2026-11-20", "hokuyo")
-    ]
+        ("2026-10-01", "hro"), ("2026-10-05", "hro"), ("2026-11-05", "hokuyo"), ("2026-11-10", "hro"),
+        ("2026-11-20", "hokuyo"),
+    ]  # fmt: skip
     assert result.case.events[2].note == "電話" and result.case.events[3].note == "訪問"
     assert result.case.conflicts == []
 
@@ -77,7 +78,9 @@ def test_an_event_removed_on_one_side_stays_removed():
 
 def test_header_changes_on_one_side_win_and_equal_changes_agree():
     ours = changed(BASE, title="殺菌工程と検査方法の見直し")
-    theirs = changed(BASE, company={"name": "株式会社十勝チーズ工房", "municipality": "音更町"}, needs=["technical", "testing"])
+    theirs = changed(
+        BASE, company={"name": "株式会社十勝チーズ工房", "municipality": "音更町"}, needs=["technical", "testing"]
+    )
     result = merge_cases(BASE, ours, theirs)
     assert result.clean
     assert result.case.title == "殺菌工程と検査方法の見直し"
@@ -89,16 +92,24 @@ def test_header_changes_on_one_side_win_and_equal_changes_agree():
 
 def test_different_changes_to_one_field_keep_ours_and_record_the_conflict():
     ours = changed(BASE, company={"name": "十勝チーズ工房株式会社", "municipality": "帯広市"})
-    theirs = changed(BASE, company={"name": "有限会社十勝チーズ工房", "municipality": "音更町"}, approved_project=date(2026, 11, 1))
+    theirs = changed(
+        BASE,
+        company={"name": "有限会社十勝チーズ工房", "municipality": "音更町"},
+        approved_project=date(2026, 11, 1),
+    )
     result = merge_case_texts(case_text(BASE), case_text(ours), case_text(theirs))
     assert not result.clean
-    assert result.conflicts == [Conflict(field="company.name", ours="十勝チーズ工房株式会社", theirs="有限会社十勝チーズ工房")]
+    assert result.conflicts == [
+        Conflict(field="company.name", ours="十勝チーズ工房株式会社", theirs="有限会社十勝チーズ工房")
+    ]
     case = result.case
     assert case.company.name == "十勝チーズ工房株式会社"  # ours stays in the field
     assert case.company.municipality == "音更町" and case.approved_project == date(2026, 11, 1)
     # The merged text is valid YAML that reads back as the same case, conflicts and all.
     data = yaml.safe_load(result.text)
-    assert data["conflicts"] == [{"field": "company.name", "ours": "十勝チーズ工房株式会社", "theirs": "有限会社十勝チーズ工房"}]
+    assert data["conflicts"] == [
+        {"field": "company.name", "ours": "十勝チーズ工房株式会社", "theirs": "有限会社十勝チーズ工房"}
+    ]
     assert Case.model_validate(data) == case
     assert result.text == case_text(case)
 

@@ -67,7 +67,9 @@ def test_institutions_json_has_the_stable_keys(outside, run):
     keys = {"id", "name", "short_name", "kind", "city", "area", "competences", "network_member"}
     assert all(keys <= set(item) for item in data)
     support = json.loads(run("institutions", "--kind", "support", "--format", "json").stdout)
-    assert [i["short_name"] for i in support] == ["道総研", "ノーステック財団", "中小企業総合支援センター", "北洋銀行", "北海道銀行"]
+    assert [i["short_name"] for i in support] == [
+        "道総研", "ノーステック財団", "中小企業総合支援センター", "北洋銀行", "北海道銀行"
+    ]  # fmt: skip
     assert sum(1 for i in data if i["network_member"]) == 15
 
 
@@ -90,7 +92,9 @@ def test_english_headers_with_kitamono_lang(outside, run, monkeypatch):
     result = run("fields", "--format", "plain")
     assert result.stdout.splitlines()[0].split() == ["ID", "Field", "Description", "Plans", "Keywords"]
     monkeypatch.setenv("KITAMONO_LANG", "ja")
-    assert run("fields", "--format", "plain").stdout.splitlines()[0].split() == ["ID", "分野", "説明", "計画数", "判定語"]
+    assert run("fields", "--format", "plain").stdout.splitlines()[0].split() == [
+        "ID", "分野", "説明", "計画数", "判定語"
+    ]  # fmt: skip
 
 
 # --- a repository's own data folder ---------------------------------------------------------------
@@ -137,7 +141,7 @@ institutions:
     assert result.exit_code == 1
     assert "data/institutions.yaml" in result.stderr and "tokachi" in result.stderr
     _with_data(repo, "institutions.yaml", body + "  override: true\n")
-    tokachi = [i for i in json.loads(run("institutions", "--format", "json").stdout) if i["id"] == "tokachi"][0]
+    tokachi = next(i for i in json.loads(run("institutions", "--format", "json").stdout) if i["id"] == "tokachi")
     assert tokachi["competences"] == ["food_processing", "testing"]
 
 
@@ -146,9 +150,12 @@ BAD_DATA = [
     ("basic_plans.yaml", LATER_PLAN.replace("agreed_on: 2018-06-29", "agreed_on: 昨年"), "agreed_on"),
     ("basic_plans.yaml", LATER_PLAN.replace("[釧路町]", "[釧路村]"), "釧路村"),
     ("basic_plans.yaml", LATER_PLAN + LATER_PLAN.split("plans:\n")[1], "kushiro_town"),
-    ("institutions.yaml", "institutions:\n- {id: x1, name: 試験, short_name: 試験, kind: bank, area: [十勝]}\n", "kind"),
-    ("institutions.yaml", "institutions:\n- {id: x1, name: 試験, short_name: 試験, kind: network, area: [道東]}\n", "道東"),
-    ("municipalities.yaml", "municipalities:\n- {code: '012070', name: 帯広市, kind: 市, subprefecture: 十勝}\n", "code"),
+    ("institutions.yaml",
+     "institutions:\n- {id: x1, name: 試験, short_name: 試験, kind: bank, area: [十勝]}\n", "kind"),
+    ("institutions.yaml",
+     "institutions:\n- {id: x1, name: 試験, short_name: 試験, kind: network, area: [道東]}\n", "道東"),
+    ("municipalities.yaml",
+     "municipalities:\n- {code: '012070', name: 帯広市, kind: 市, subprefecture: 十勝}\n", "code"),
     ("fields.yaml", "fields:\n- {id: food, name: 食, description: x, keywords: [食], colour: red}\n", "colour"),
     ("needs.yaml", "needs:\n  magic: [魔法]\n", "magic"),
     ("targets.yaml", "follow_up_periods: 3\nperiods: []\ntotal: 0\n", "periods"),

@@ -107,7 +107,7 @@ def test_sync_refuses_to_merge_cases_that_would_not_go_through_kitamono(network,
 
 
 def test_check_looks_at_the_merge_rule_of_every_case_file(network, run):
-    center, bank, case_id = shared_case(network, run)
+    center, _bank, _case_id = shared_case(network, run)
     other = network.new(center, "株式会社帯広精機")
     assert ok(run("--repo", center, "check")).stderr == ""
     (center / ".git" / "info" / "attributes").write_text(f"cases/2026/{other}.yaml merge=union\n", encoding="utf-8")
@@ -255,7 +255,10 @@ def test_a_data_dir_outside_the_repository_is_one_clear_line(repo, run, tmp_path
     (tmp_path / "elsewhere").mkdir()
     (repo / "outside").symlink_to(tmp_path / "elsewhere")  # a link in the repository that leaves it
     (repo / "kitamono.yaml").write_text(f"data_dir: {value}\n", encoding="utf-8")
-    line = f"{repo / 'kitamono.yaml'}: data_dir: 「{value}」はこのリポジトリの中のフォルダ(.kitamono と .git を除く)にしてください\n"
+    line = (
+        f"{repo / 'kitamono.yaml'}: data_dir: "
+        f"「{value}」はこのリポジトリの中のフォルダ(.kitamono と .git を除く)にしてください\n"
+    )
     checked = run("check")  # check lists its problems on stdout
     assert checked.exit_code == 1 and checked.stdout == line
     listed = run("case", "list")
@@ -269,7 +272,7 @@ def test_a_data_dir_inside_the_repository_still_works(repo, run):
 
 
 def test_a_committed_kitamono_folder_is_never_merged_into_a_clone_and_stops_the_clone_that_tracks_it(network, run):
-    center, bank, case_id = shared_case(network, run)
+    center, bank, _case_id = shared_case(network, run)
     git(center, "add", "-f", ".kitamono/local.yaml")
     git(center, "commit", "-qm", "settings")
     git(center, "push", "-q", "origin", "main")
@@ -316,7 +319,8 @@ def test_settings_brought_by_a_plain_git_pull_are_never_taken_as_this_clones_own
     "lang, expected",
     [
         ("ja", "エラー: 共有リモート origin に接続できません('{where}' does not appear to be a git repository)。"
-               "変更はこの複製にコミット済みです。ネットワークにつながってから、もう一度 kitamono sync を実行してください\n"),
+               "変更はこの複製にコミット済みです。"
+               "ネットワークにつながってから、もう一度 kitamono sync を実行してください\n"),
         ("en", "Error: Cannot reach the shared remote origin ('{where}' does not appear to be a git repository). "
                "Your changes are committed in this copy. Run kitamono sync again once you are online\n"),
     ],

@@ -58,7 +58,9 @@ def cases_snapshot(root: Path) -> dict[str, bytes]:
 def xlsx_cells(path: Path) -> list:
     """Every non-empty cell of every sheet, as openpyxl sees it."""
     workbook = load_workbook(path)
-    return [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    return [
+        cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row if cell.value is not None
+    ]
 
 
 # --- 8. text from case files is shown as itself ---------------------------------------------------
@@ -212,7 +214,9 @@ def test_every_spreadsheet_a_listing_writes_is_safe_to_open(formula_repo, run, t
         result = run(*command, "-o", out)
         assert result.exit_code == 0, result.stderr
         if ext == "csv":
-            cells = [c for row in csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")) for c in row]
+            cells = [
+                c for row in csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")) for c in row
+            ]
         else:
             found = xlsx_cells(out)
             assert not [c for c in found if c.data_type == "f"]
@@ -331,16 +335,21 @@ def test_a_sheet_of_20000_rows_with_a_cell_in_column_xfd_is_refused(repo, run, t
     result = run("import", path, "--dry-run")
     assert result.exit_code == 1
     if stated:
-        assert result.stderr == (f"エラー: 「{path}」の表は 20,000 行あり、取り込める行数(上限 10,000 行、見出しを含む)を"
+        assert result.stderr == (f"エラー: 「{path}」の表は 20,000 行あり、"
+                                 "取り込める行数(上限 10,000 行、見出しを含む)を"
                                  "超えています。ファイルを分けて取り込んでください\n")  # fmt: skip
     else:  # counted while streaming: only that it is more
-        assert "の表は 10,000 行(見出しを含む)を超えています。取り込めるのは1ファイル 10,000 行までです" in result.stderr
+        assert (
+            "の表は 10,000 行(見出しを含む)を超えています。取り込めるのは1ファイル 10,000 行までです" in result.stderr
+        )
     assert snapshot(repo) == before
 
 
 @pytest.mark.parametrize("stated", [True, False])
 def test_a_cell_far_to_the_right_is_refused_by_its_column(repo, run, tmp_path, stated):
-    workbook = _workbook([["受付日", "受付経路", "会社名", "市町村", "件名"], ["2019-05-14", "来訪", "A", "帯広市", "件名"]])
+    workbook = _workbook(
+        [["受付日", "受付経路", "会社名", "市町村", "件名"], ["2019-05-14", "来訪", "A", "帯広市", "件名"]]
+    )
     workbook.active["XFD2"] = "x"
     path = tmp_path / "wide.xlsx"
     workbook.save(path)
@@ -370,8 +379,9 @@ def test_a_csv_of_a_million_rows_is_refused(repo, run, tmp_path):
     assert path.stat().st_size > 5_000_000
     result = run("import", path, "--dry-run")
     assert result.exit_code == 1
-    assert result.stderr == (f"エラー: 「{path}」の表は 10,000 行(見出しを含む)を超えています。取り込めるのは1ファイル 10,000 行"
-                             "までです。ファイルを分けて取り込んでください\n")  # fmt: skip
+    assert result.stderr == (f"エラー: 「{path}」の表は 10,000 行(見出しを含む)を超えています。"
+                             "取り込めるのは1ファイル 10,000 行までです。"
+                             "ファイルを分けて取り込んでください\n")  # fmt: skip
 
 
 def test_a_csv_row_of_too_many_columns_is_refused(repo, run, tmp_path):

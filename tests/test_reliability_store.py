@@ -247,8 +247,8 @@ def as_a_user(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*KITAMONO, *args], capture_output=True, text=True, timeout=120, preexec_fn=preexec)
 
 
-READING = [["case", "list"], ["check"], ["report", "quarterly", "--fy", "2019", "-q", "1"], ["report", "annual", "--fy", "2019"],
-           ["targets"], ["followups"], ["case", "show", "{id}"]]  # fmt: skip
+READING = [["case", "list"], ["check"], ["report", "quarterly", "--fy", "2019", "-q", "1"],
+           ["report", "annual", "--fy", "2019"], ["targets"], ["followups"], ["case", "show", "{id}"]]  # fmt: skip
 
 
 @pytest.mark.parametrize("mode", [0o555, 0o000])
@@ -327,7 +327,9 @@ def test_check_finds_a_file_changed_behind_the_index_back(repo, run, new_case):
 # --- 14. a read-only case file --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["case", "refer", "{id}", "--to", "noastec"], ["route", "{id}", "--apply", "--yes"]])
+@pytest.mark.parametrize(
+    "command", [["case", "refer", "{id}", "--to", "noastec"], ["route", "{id}", "--apply", "--yes"]]
+)
 def test_a_read_only_case_file_is_refused_not_replaced(repo, run, new_case, command):
     case_id = new_case(received_by="hokuyo")  # routing refers it to the center: an event to record
     path = case_file(repo, case_id)

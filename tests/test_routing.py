@@ -426,7 +426,8 @@ def test_apply_records_the_report_and_the_arrangement(repo, run, new_case):
 
 def test_apply_at_the_center_refers_once_and_records_a_team(repo, run, new_case):
     case_id = new_case(title="新しいチーズの開発と販売",
-                       summary="新しいチーズの試作から、首都圏への販路開拓、工場の設備投資の融資まで相談したい。")  # fmt: skip
+                       summary="新しいチーズの試作から、首都圏への販路開拓、"
+                               "工場の設備投資の融資まで相談したい。")  # fmt: skip
     result = run("route", case_id, "--apply", "--yes")
     assert result.exit_code == 0, result.stderr
     events = events_of(repo, case_id)[1:]
@@ -529,13 +530,22 @@ def test_a_bad_rules_file_is_named(repo, run):
     ("args", "expected"),
     [
         (["--text", "試作", "--municipality", "帯広"], "エラー: 市町村「帯広」は北海道の179市町村にありません"),
-        (["--text", "試作", "--municipality", "帯広市", "--received-by", "北洋"], "エラー: 機関「北洋」は登録されていません"),
-        (["--text", "試作", "--municipality", "帯広市", "--needs", "marketing"], "エラー: 必要な支援「marketing」は語彙にありません"),
+        (
+            ["--text", "試作", "--municipality", "帯広市", "--received-by", "北洋"],
+            "エラー: 機関「北洋」は登録されていません",
+        ),
+        (
+            ["--text", "試作", "--municipality", "帯広市", "--needs", "marketing"],
+            "エラー: 必要な支援「marketing」は語彙にありません",
+        ),
         (["--text", "試作", "--municipality", "帯広市", "--field", "fish"], "エラー: 分野「fish」はありません"),
         (["--text", "試作"], "エラー: --text には --municipality が必要です"),
         ([], "エラー: 案件ID か --text のどちらか一方を指定してください"),
         (["hro-2019-0001", "--text", "試作"], "エラー: 案件ID か --text のどちらか一方を指定してください"),
-        (["--text", "試作", "--municipality", "帯広市", "--apply"], "エラー: --apply は案件IDを指定したときだけ使えます"),
+        (
+            ["--text", "試作", "--municipality", "帯広市", "--apply"],
+            "エラー: --apply は案件IDを指定したときだけ使えます",
+        ),
         (["hro-2019-0001", "--needs", "finance"], "エラー: 案件IDを指定したときは --needs は使えません"),
     ],
 )

@@ -23,12 +23,12 @@ from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, STORED, Case, Co
 TRICKY = ["NO", "on", "yes", "~", "null", "0100", "012076", "2019-05-14", "1e3", "0x1F", "- a", "#x", ": x",
           "'quoted'", '"dq"', "a: b", "行1\n行2", "末尾の改行\n", " 前の空白", "tab\there", "絵文字🍣", ""]  # fmt: skip
 text = st.one_of(st.sampled_from(TRICKY), st.text(min_size=0, max_size=30))
-words = st.one_of(st.sampled_from(TRICKY[:12] + ["帯広市", "株式会社十勝チーズ工房"]), st.text(min_size=1, max_size=20))
+words = st.one_of(st.sampled_from([*TRICKY[:12], "帯広市", "株式会社十勝チーズ工房"]), st.text(min_size=1, max_size=20))
 days = st.dates(min_value=date(2018, 4, 1), max_value=date(2026, 11, 28))
 institutions = st.sampled_from(["hro", "noastec", "hsc", "hokuyo", "dogin", "tokachi"])
 
 
-def stored(model, **values):  # noqa: ANN001, ANN201
+def stored(model, **values):
     """A record as a case file may hold it: a hand edit may have left any character in its text."""
     return model.model_validate(values, context=STORED)
 
@@ -193,7 +193,10 @@ def test_check_finds_rule_breaks_written_by_hand(repo, run, new_case):
     case_id = new_case()
     path = repo / "cases" / "2019" / f"{case_id}.yaml"
     text = path.read_text(encoding="utf-8")
-    text += "- type: followed_up\n  date: 2019-04-01\n  by: hro\n- type: referred\n  date: 2019-06-01\n  by: hro\n  to: hro\n"
+    text += (
+        "- type: followed_up\n  date: 2019-04-01\n  by: hro\n"
+        "- type: referred\n  date: 2019-06-01\n  by: hro\n  to: hro\n"
+    )
     path.write_text(text, encoding="utf-8")
     (repo / "cases" / "2019" / "hro-2019-0077.yaml").write_text(text, encoding="utf-8")  # same id, other file
     result = run("check", "--format", "json")
@@ -222,7 +225,9 @@ def test_two_processes_creating_at_once_never_collide(repo, env):
     )
     environment = {**os.environ, "KITAMONO_REPO": str(repo)}
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, str(n)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(n)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         for n in range(3)
     ]
     outputs = [p.communicate(timeout=120) for p in processes]
@@ -246,7 +251,10 @@ def _editor(tmp_path: Path, body: str) -> str:
 
 def test_edit_saves_a_valid_change(repo, run, new_case, tmp_path, monkeypatch):
     case_id = new_case()
-    monkeypatch.setenv("EDITOR", _editor(tmp_path, "p.write_text(p.read_text().replace('株式会社十勝チーズ工房', '株式会社とかちチーズ'))"))
+    monkeypatch.setenv(
+        "EDITOR",
+        _editor(tmp_path, "p.write_text(p.read_text().replace('株式会社十勝チーズ工房', '株式会社とかちチーズ'))"),
+    )
     result = run("case", "edit", case_id)
     assert result.exit_code == 0, result.stderr
     shown = json.loads(run("case", "show", case_id, "--format", "json").stdout)

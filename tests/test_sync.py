@@ -233,7 +233,9 @@ def test_a_company_name_changed_on_two_clones_stops_sync_until_resolved(network,
     ok(network.sync(center))
     ok(network.sync(bank))
 
-    ok(network.edit(center, case_id, {"company.name": "十勝チーズ工房株式会社", "summary": "装置の選定も相談"}, monkeypatch))
+    ok(network.edit(
+        center, case_id, {"company.name": "十勝チーズ工房株式会社", "summary": "装置の選定も相談"}, monkeypatch
+    ))  # fmt: skip
     ok(run("--repo", bank, "case", "refer", case_id, "--to", "tokachi", "--date", "2026-10-03"))
     ok(network.edit(bank, case_id, {"company.name": "有限会社十勝チーズ工房"}, monkeypatch))
     ok(network.sync(center))
@@ -242,7 +244,10 @@ def test_a_company_name_changed_on_two_clones_stops_sync_until_resolved(network,
     for _attempt in range(2):  # stopped, and stays stopped while the conflict is there
         result = network.sync(bank)
         assert result.exit_code == 1
-        assert f"案件 {case_id}: 会社名 (company.name) が「有限会社十勝チーズ工房」(この複製)と「十勝チーズ工房株式会社」(他の複製)で競合しています" in result.stderr
+        assert (
+            f"案件 {case_id}: 会社名 (company.name) が「有限会社十勝チーズ工房」(この複製)と"
+            "「十勝チーズ工房株式会社」(他の複製)で競合しています"
+        ) in result.stderr
         assert f"kitamono case edit {case_id}" in result.stderr
         assert network.remote_head() == pushed  # nothing pushed
     data = cases_in(bank)[case_id]  # still valid YAML, with the conflict recorded
@@ -257,7 +262,9 @@ def test_a_company_name_changed_on_two_clones_stops_sync_until_resolved(network,
 
     still = network.edit(bank, case_id, {"company.name": "十勝チーズ工房株式会社"}, monkeypatch)
     assert still.exit_code == 1  # case edit refuses to keep an unresolved conflict
-    resolved = ok(network.edit(bank, case_id, {"company.name": "十勝チーズ工房株式会社", "conflicts": None}, monkeypatch))
+    resolved = ok(
+        network.edit(bank, case_id, {"company.name": "十勝チーズ工房株式会社", "conflicts": None}, monkeypatch)
+    )
     assert "マージの途中のため自動コミットしませんでした" in resolved.stderr  # sync finishes the merge
     ok(network.sync(bank))
     ok(network.sync(center))
@@ -317,7 +324,8 @@ def test_a_remote_that_refuses_the_push_is_named_and_the_commit_kept(network, ru
     case_id = network.new(center, "株式会社十勝チーズ工房")
     result = network.sync(center)
     assert result.exit_code == 1
-    assert "共有リモート origin が push を受け付けませんでした" in result.stderr and "main is protected" in result.stderr
+    assert "共有リモート origin が push を受け付けませんでした" in result.stderr
+    assert "main is protected" in result.stderr
     assert case_id in git(center, "log", "-1", "--format=%s") and network.remote_case(case_id) is None
 
 
