@@ -173,3 +173,15 @@ def test_help_still_loads_neither_rich_nor_pydantic():
     assert result.returncode == 0 and "--install-completion" in result.stdout
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     assert "typer" in imported and not imported & {"rich", "pydantic", "yaml"}
+
+
+def test_a_command_group_is_listed_with_its_whole_first_sentence():
+    """Like a command, a group (``case``, ``report``) is listed by its first sentence, never cut short
+    with "..." at a space; English help has spaces, and Typer keeps a group's help unset its own way."""
+    environment = {**os.environ, "KITAMONO_LANG": "en", "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "kitamono", "--help"], capture_output=True, text=True,
+                            timeout=60, check=False, env=environment)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    listing = " ".join(result.stdout.split("Commands:")[1].split())
+    assert ("case Register and view consultation cases; record referral, start of support, support, follow-up"
+            " and closing. report Make the quarterly aggregation and the year-end review.") in listing  # fmt: skip

@@ -8,18 +8,21 @@ unless ``KITAMONO_DEBUG=1``.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import DefaultPlaceholder
 
 from kitamono.i18n import t
 
+if TYPE_CHECKING:
+    # The Click bundled with Typer: what Typer's classes take (``typer.Context`` is a subclass of it).
+    from typer._click import Context, Parameter
 
-def _in_language(option):  # type: ignore[no-untyped-def]
+
+def _in_language(option: TyperOption | None) -> TyperOption | None:
     """Typer's own ``--help`` text is English; give it the user's language."""
     if option is not None:
         option.help = t("opt.help")
@@ -29,14 +32,14 @@ def _in_language(option):  # type: ignore[no-untyped-def]
 class Command(TyperCommand):
     """Every command: its ``-h/--help`` in the user's language."""
 
-    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
         return _in_language(super().get_help_option(ctx))
 
 
 class Group(TyperGroup):
     """Every command group: its ``-h/--help`` in the user's language."""
 
-    def get_help_option(self, ctx):  # type: ignore[no-untyped-def]
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
         return _in_language(super().get_help_option(ctx))
 
 
@@ -47,7 +50,7 @@ _COMPLETION_HELP = {"install_completion": "opt.install_completion", "show_comple
 class _Group(Group):
     """The root group: every command runs inside its error handling."""
 
-    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: Context) -> Any:
         from kitamono.cli.common import fail
         from kitamono.errors import KitamonoError
 
@@ -60,7 +63,7 @@ class _Group(Group):
             fail(f"{t('error.os', reason=error.strerror or error)}{where}")
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
             raise  # usage errors (exit 2) and deliberate exits stay with Typer
-        except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        except Exception as error:  # the last line of defence against tracebacks
             from pydantic import ValidationError
 
             if isinstance(error, ValidationError):  # a value typed on the command line, e.g. a --note
@@ -71,13 +74,13 @@ class _Group(Group):
                 raise
             fail(t("error.unexpected", kind=type(error).__name__))
 
-    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+    def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)  # in the order they were added, not alphabetical
 
-    def get_params(self, ctx):  # type: ignore[no-untyped-def]
+    def get_params(self, ctx: Context) -> list[Parameter]:
         params = super().get_params(ctx)
         for param in params:
-            if param.name in _COMPLETION_HELP:
+            if isinstance(param, TyperOption) and param.name in _COMPLETION_HELP:
                 param.help = t(_COMPLETION_HELP[param.name])
         return params
 
@@ -134,6 +137,11 @@ def _first_sentence(text: str) -> str:
     return head + mark if mark else line
 
 
+def _unset(value: object) -> bool:
+    """Not given to Typer: None, or for a group the placeholder Typer stores (its types say None)."""
+    return value is None or isinstance(value, DefaultPlaceholder)
+
+
 def _settle(typer_app: typer.Typer) -> None:
     """Build every command and group from the classes above, with a short help Japanese fits.
 
@@ -146,9 +154,9 @@ def _settle(typer_app: typer.Typer) -> None:
         if info.short_help is None and isinstance(info.help, str):
             info.short_help = _first_sentence(info.help)
     for group in typer_app.registered_groups:
-        if isinstance(group.cls, DefaultPlaceholder):
+        if _unset(group.cls):
             group.cls = Group
-        if group.short_help is None and isinstance(group.help, str):
+        if _unset(group.short_help) and isinstance(group.help, str):
             group.short_help = _first_sentence(group.help)
         if group.typer_instance is not None:
             _settle(group.typer_instance)

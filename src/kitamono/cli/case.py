@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,10 +20,15 @@ from kitamono.cli.common import (
     reference,
     repository,
     split_list,
+    text_option,
     today,
     warn,
 )
 from kitamono.i18n import t
+
+if TYPE_CHECKING:
+    from kitamono.models import Case, EventType
+    from kitamono.reference import Reference
 
 app = typer.Typer(no_args_is_help=True, help=t("help.case"), rich_markup_mode=None)
 
@@ -38,30 +44,28 @@ CaseIdArg = Annotated[
 ContactsOpt = Annotated[bool, typer.Option("--with-contacts", help=t("opt.with_contacts"))]
 
 
-def _text_opt(name: str, key: str, completion=None):  # type: ignore[no-untyped-def]
-    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False, autocompletion=completion)]
-
-
 def _interactive(no_input: bool) -> bool:
     return not no_input and sys.stdin.isatty()
 
 
 @app.command("new", help=t("help.case.new"))
 def new(
-    company: _text_opt("--company", "opt.company") = None,
-    municipality: _text_opt("--municipality", "opt.municipality", complete.municipalities) = None,
-    title: _text_opt("--title", "opt.title") = None,
-    summary: _text_opt("--summary", "opt.summary") = None,
-    received_on: _text_opt("--received-on", "opt.received_on") = None,
-    received_by: _text_opt("--received-by", "opt.received_by", complete.institutions) = None,
-    channel: _text_opt("--channel", "opt.channel") = None,
-    field: _text_opt("--field", "opt.field") = None,
+    company: Annotated[str | None, text_option("--company", "opt.company")] = None,
+    municipality: Annotated[
+        str | None, text_option("--municipality", "opt.municipality", complete.municipalities)
+    ] = None,
+    title: Annotated[str | None, text_option("--title", "opt.title")] = None,
+    summary: Annotated[str | None, text_option("--summary", "opt.summary")] = None,
+    received_on: Annotated[str | None, text_option("--received-on", "opt.received_on")] = None,
+    received_by: Annotated[str | None, text_option("--received-by", "opt.received_by", complete.institutions)] = None,
+    channel: Annotated[str | None, text_option("--channel", "opt.channel")] = None,
+    field: Annotated[str | None, text_option("--field", "opt.field")] = None,
     needs: Annotated[list[str] | None, typer.Option("--needs", help=t("opt.needs"), show_default=False)] = None,
-    contact_name: _text_opt("--contact-name", "opt.contact_name") = None,
-    contact_phone: _text_opt("--contact-phone", "opt.contact_phone") = None,
-    contact_email: _text_opt("--contact-email", "opt.contact_email") = None,
-    approved_project: _text_opt("--approved-project", "opt.approved_project") = None,
-    bank: _text_opt("--bank", "opt.bank") = None,
+    contact_name: Annotated[str | None, text_option("--contact-name", "opt.contact_name")] = None,
+    contact_phone: Annotated[str | None, text_option("--contact-phone", "opt.contact_phone")] = None,
+    contact_email: Annotated[str | None, text_option("--contact-email", "opt.contact_email")] = None,
+    approved_project: Annotated[str | None, text_option("--approved-project", "opt.approved_project")] = None,
+    bank: Annotated[str | None, text_option("--bank", "opt.bank")] = None,
     note: NoteOpt = None,
     no_input: Annotated[bool, typer.Option("--no-input", help=t("opt.no_input"))] = False,
     fmt: FormatOpt = None,
@@ -74,7 +78,7 @@ def new(
     repo = repository()
     ref = reference(repo)
     now = today()
-    values = {
+    given = {
         "company": company, "municipality": municipality, "title": title,
         "received_by": received_by or repo.local.institution, "channel": channel,
     }  # fmt: skip
@@ -88,28 +92,26 @@ def new(
         "municipality": lambda v: ref.municipality(v).name,
         "received_by": lambda v: ref.institution(v).id,
     }
-    for key, value in values.items():
+    values: dict[str, str] = {}
+    for key, value in given.items():
         if value:
-            continue
-        if not interactive:
+            values[key] = value
+        elif interactive:
+            values[key] = ask(t(f"prompt.{key}"), choices.get(key), validators.get(key))
+        else:
             fail(t("case.missing_value", option="--" + key.replace("_", "-")))
-        values[key] = ask(t(f"prompt.{key}"), choices.get(key), validators.get(key))
     if summary is None and interactive:
         summary = ask(t("prompt.summary"), None, None, required=False)
     received = parse_date(received_on, today=now) if received_on else now
     approved = parse_date(approved_project, today=now) if approved_project else None
-    logged = log_case(
-        repo,
-        NewCase(
-            company=values["company"], municipality=values["municipality"], title=values["title"],
-            received_by=values["received_by"], channel=values["channel"], received_on=received,
-            summary=summary or "", field=field, needs=split_list(needs), contact_name=contact_name,
-            contact_phone=contact_phone, contact_email=contact_email, approved_project=approved,
-            bank=bank, note=note,
-        ),  # fmt: skip
-        ref,
-        now,
-    )
+    inquiry = NewCase(
+        company=values["company"], municipality=values["municipality"], title=values["title"],
+        received_by=values["received_by"], channel=values["channel"], received_on=received,
+        summary=summary or "", field=field, needs=split_list(needs), contact_name=contact_name,
+        contact_phone=contact_phone, contact_email=contact_email, approved_project=approved,
+        bank=bank, note=note,
+    )  # fmt: skip
+    logged = log_case(repo, inquiry, ref, now)
     for message in logged.warnings:
         warn(message)
     _after_new(logged.case, ref)
@@ -124,7 +126,7 @@ def new(
     auto_commit(repo, [logged.case.id])
 
 
-def _after_new(case, ref) -> None:
+def _after_new(case: Case, ref: Reference) -> None:
     """Show the routing suggestion once the case is logged."""
     from kitamono.reports.suggestion import suggestion_lines
     from kitamono.routing import route_case
@@ -134,7 +136,9 @@ def _after_new(case, ref) -> None:
 
 
 @app.command("show", help=t("help.case.show"))
-def show(case_id: CaseIdArg, with_contacts: ContactsOpt = False, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+def show(
+    case_id: CaseIdArg, with_contacts: ContactsOpt = False, fmt: FormatOpt = None, output: OutputOpt = None
+) -> None:
     from kitamono.casework import load_case
     from kitamono.listings import case_show_report
 
@@ -145,13 +149,17 @@ def show(case_id: CaseIdArg, with_contacts: ContactsOpt = False, fmt: FormatOpt 
 
 @app.command("list", help=t("help.case.list"))
 def list_cases(
-    fy: _text_opt("--fy", "opt.fy", complete.fiscal_years) = None,
-    status: _text_opt("--status", "opt.status") = None,
-    field: _text_opt("--field", "opt.field_filter") = None,
-    institution: _text_opt("--institution", "opt.institution_filter", complete.institutions) = None,
-    municipality: _text_opt("--municipality", "opt.municipality_filter", complete.municipalities) = None,
-    plan: _text_opt("--plan", "opt.plan_filter") = None,
-    text: _text_opt("--text", "opt.text_filter") = None,
+    fy: Annotated[str | None, text_option("--fy", "opt.fy", complete.fiscal_years)] = None,
+    status: Annotated[str | None, text_option("--status", "opt.status")] = None,
+    field: Annotated[str | None, text_option("--field", "opt.field_filter")] = None,
+    institution: Annotated[
+        str | None, text_option("--institution", "opt.institution_filter", complete.institutions)
+    ] = None,
+    municipality: Annotated[
+        str | None, text_option("--municipality", "opt.municipality_filter", complete.municipalities)
+    ] = None,
+    plan: Annotated[str | None, text_option("--plan", "opt.plan_filter")] = None,
+    text: Annotated[str | None, text_option("--text", "opt.text_filter")] = None,
     with_contacts: ContactsOpt = False,
     count: Annotated[bool, typer.Option("--count", help=t("opt.count"))] = False,
     fmt: FormatOpt = None,
@@ -190,7 +198,11 @@ def history(case_id: CaseIdArg, fmt: FormatOpt = None, output: OutputOpt = None)
 # --- events ---------------------------------------------------------------------------------------
 
 
-def _record(case_id: str, event_type: str, date: str | None, by: str | None, note: str | None, **extra) -> None:
+def _record(
+    case_id: str, event_type: EventType, date: str | None, by: str | None, note: str | None, *,
+    to: str | None = None, lead: str | None = None, supporting: Sequence[str] = (), members: Sequence[str] = (),
+    outcome: str | None = None,
+) -> None:  # fmt: skip
     from kitamono.casework import record_event
     from kitamono.fiscal import parse_date
     from kitamono.models import Event
@@ -202,15 +214,12 @@ def _record(case_id: str, event_type: str, date: str | None, by: str | None, not
     if not actor:
         fail(t("case.missing_by"))
     when = parse_date(date, today=now) if date else now
-    resolved = {}
-    for key, value in extra.items():
-        if key in ("to", "lead"):
-            resolved[key] = ref.institution(value).id
-        elif key in ("supporting", "members"):
-            resolved[key] = [ref.institution(v).id for v in value]
-        else:
-            resolved[key] = value
-    event = Event(type=event_type, date=when, by=ref.institution(actor).id, note=note, **resolved)
+    event = Event(
+        type=event_type, date=when,
+        to=None if to is None else ref.institution(to).id, lead=None if lead is None else ref.institution(lead).id,
+        supporting=[ref.institution(i).id for i in supporting], members=[ref.institution(i).id for i in members],
+        outcome=outcome, by=ref.institution(actor).id, note=note,
+    )  # fmt: skip
     record_event(repo, case_id, event, ref, now)
     info(t("case.event_recorded", id=case_id, event=t(f"event.{event_type}")))
     auto_commit(repo, [case_id])
@@ -287,7 +296,7 @@ def edit(case_id: CaseIdArg) -> None:
     ref = reference(repo)
     original = text_to_edit(repo, case_id)
     edited = edit_text(original)
-    case, saved = save_edited(repo, case_id, original, edited, ref, today())
+    case, _ = save_edited(repo, case_id, original, edited, ref, today())
     if case is None:
         info(t("edit.unchanged", id=case_id))
         return

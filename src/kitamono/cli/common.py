@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from kitamono.i18n import t
 from kitamono.reports.rows import FORMATS, Format, TextFormat  # the --format choices
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not by every --help
+    from kitamono.index import CaseRecord, Loaded
+    from kitamono.reference import Reference
+    from kitamono.reports.rows import Report
+    from kitamono.store import Repository
 
 #: Set by the root callback from ``--repo``; read by ``repository()``.
 STATE: dict[str, Any] = {"repo": None}
@@ -30,6 +37,14 @@ OutputOpt = Annotated[
 ]
 EraOpt = Annotated[bool, typer.Option("--era", help=t("opt.era"))]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("opt.as_of"), metavar="DATE", show_default=False)]
+
+#: A shell completion (see ``complete``): the command line so far and the word being typed -> the offers.
+Completion = Callable[[typer.Context, str], list[Any]]
+
+
+def text_option(name: str, key: str, completion: Completion | None = None) -> Any:
+    """A text option with its help in the user's language, for ``Annotated[str | None, text_option(…)]``."""
+    return typer.Option(name, help=t(key), show_default=False, autocompletion=completion)
 
 
 def fail(message: str) -> NoReturn:
@@ -49,7 +64,7 @@ def info(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
-def load_cases(repo):  # -> index.Loaded
+def load_cases(repo: Repository) -> Loaded[CaseRecord]:
     """All cases, telling the user on stderr of every unreadable file and of a rebuilt index."""
     from kitamono.casework import load_records
 
@@ -74,13 +89,13 @@ def as_of_date(value: str | None) -> date:
     return parse_date(value, today=today()) if value else today()
 
 
-def repository():  # -> store.Repository
+def repository() -> Repository:
     from kitamono.store import open_repository
 
     return open_repository(STATE["repo"])
 
 
-def optional_repository():
+def optional_repository() -> Repository | None:
     """The repository when there is one; None outside any (reference commands work anywhere)."""
     from kitamono.errors import RepositoryError
     from kitamono.store import open_repository
@@ -93,7 +108,7 @@ def optional_repository():
         return None
 
 
-def reference(repo=None):  # -> reference.Reference
+def reference(repo: Repository | None = None) -> Reference:
     from kitamono.reference import load_reference
 
     if repo is None:
@@ -116,7 +131,9 @@ def choose_format(fmt: str | None, output: Path | None, formats: tuple[str, ...]
     return fmt
 
 
-def emit(report, fmt: str | None, output: Path | None, era: bool = False, formats: tuple[str, ...] = FORMATS) -> None:
+def emit(
+    report: Report, fmt: str | None, output: Path | None, era: bool = False, formats: tuple[str, ...] = FORMATS
+) -> None:
     """Render ``report`` in the chosen format to ``-o FILE`` or stdout."""
     from kitamono.render import render_text, xlsx_bytes
 
@@ -166,7 +183,7 @@ def split_list(values: list[str] | None) -> list[str]:
     return items
 
 
-def auto_commit(repo, case_ids: list[str]) -> None:
+def auto_commit(repo: Repository, case_ids: list[str]) -> None:
     """After a writing command: one git commit of the cases it wrote, when ``auto_commit: true``.
 
     The command has succeeded already; what kept the commit from being made is said as warnings.

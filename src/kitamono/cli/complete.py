@@ -15,9 +15,13 @@ command would use. Completion must never fail at the prompt: anything that canno
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from kitamono.reference import Reference
+    from kitamono.store import Repository
 
 
 def _offer(make: Callable[[], list[Any]]) -> list[Any]:
@@ -27,7 +31,7 @@ def _offer(make: Callable[[], list[Any]]) -> list[Any]:
         return []
 
 
-def _repository(ctx: typer.Context):  # -> store.Repository | None
+def _repository(ctx: typer.Context) -> Repository | None:
     from kitamono.errors import KitamonoError
     from kitamono.store import open_repository
 
@@ -37,7 +41,7 @@ def _repository(ctx: typer.Context):  # -> store.Repository | None
         return None  # reference data alone: institutions and municipalities still complete
 
 
-def _reference(ctx: typer.Context):  # -> reference.Reference
+def _reference(ctx: typer.Context) -> Reference:
     from kitamono.cli.common import reference
 
     return reference(_repository(ctx))

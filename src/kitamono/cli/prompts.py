@@ -15,8 +15,9 @@ from kitamono.errors import KitamonoError, RepositoryError
 from kitamono.i18n import t
 
 
-def _complete_with(choices: list[str]):
-    """Tab completion over ``choices`` while one prompt is open (where readline exists)."""
+def _complete_with(choices: list[str]) -> Callable[[str, int], str | None] | None:
+    """Tab completion over ``choices`` while one prompt is open (where readline exists); the
+    completer it replaces, to put back."""
     try:
         import readline
     except ImportError:  # pragma: no cover - Windows

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kitamono.cli import complete
-from kitamono.cli.common import TextFormatOpt, emit, fail, info, reference, repository, today, warn
+from kitamono.cli.common import TextFormatOpt, emit, info, reference, repository, today, warn
 from kitamono.i18n import t
 
 
@@ -33,12 +33,11 @@ def init(
 
 
 def check(fmt: TextFormatOpt = None) -> None:
+    from kitamono.casework import load_checked
     from kitamono.checks import check_repository
     from kitamono.controls import printable
     from kitamono.gitsync import driver_problems
     from kitamono.reports.rows import Column, Report, Table
-
-    from kitamono.casework import load_checked
 
     repo = repository()
     loaded = load_checked(repo)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kitamono.cli import complete
 from kitamono.cli.common import AsOfOpt, EraOpt, FormatOpt, OutputOpt, as_of_date, emit, reference, repository
 from kitamono.i18n import t
+
+if TYPE_CHECKING:
+    from kitamono.index import CaseRecord, Loaded
+    from kitamono.reference import Reference
+    from kitamono.store import Repository
 
 #: Reading more case files than this shows a spinner on stderr (on a terminal only).
 PROGRESS_THRESHOLD = 2000
@@ -41,7 +46,7 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _load(repo):  # -> index.Loaded
+def _load(repo: Repository) -> Loaded[CaseRecord]:
     """Every readable case (through the index); a spinner on a terminal while many are read."""
     from kitamono.cli.common import load_cases
 
@@ -54,13 +59,13 @@ def _load(repo):  # -> index.Loaded
     return load_cases(repo)
 
 
-def _open():  # -> (store.Repository, reference.Reference)
+def _open() -> tuple[Repository, Reference]:
     """The repository and its reference data."""
     repo = repository()
     return repo, reference(repo)
 
 
-def _institution(ref, value: str | None) -> str | None:
+def _institution(ref: Reference, value: str | None) -> str | None:
     return ref.institution(value).id if value else None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,17 +18,20 @@ from kitamono.cli.common import (
     reference,
     repository,
     split_list,
+    text_option,
     today,
 )
 from kitamono.i18n import t
 
+if TYPE_CHECKING:
+    from kitamono.models import Case, Event
+    from kitamono.reference import Reference
+    from kitamono.routing import Routing
+    from kitamono.store import Repository
+
 
 def register(app: typer.Typer) -> None:
     app.command("route", help=t("routing.help"))(route)
-
-
-def _opt(name: str, key: str, completion=None):  # type: ignore[no-untyped-def]
-    return Annotated[str | None, typer.Option(name, help=t(key), show_default=False, autocompletion=completion)]
 
 
 def _interactive() -> bool:
@@ -41,21 +44,26 @@ def route(
         typer.Argument(help=t("routing.arg_case"), metavar="[ID]", show_default=False,
                        autocompletion=complete.case_ids),
     ] = None,
-    text: _opt("--text", "routing.opt_text") = None,
-    municipality: _opt("--municipality", "routing.opt_municipality", complete.municipalities) = None,
-    field: _opt("--field", "routing.opt_field") = None,
+    text: Annotated[str | None, text_option("--text", "routing.opt_text")] = None,
+    municipality: Annotated[
+        str | None, text_option("--municipality", "routing.opt_municipality", complete.municipalities)
+    ] = None,
+    field: Annotated[str | None, text_option("--field", "routing.opt_field")] = None,
     needs: Annotated[list[str] | None, typer.Option("--needs", help=t("routing.opt_needs"), show_default=False)] = None,
-    received_by: _opt("--received-by", "routing.opt_received_by", complete.institutions) = None,
-    bank: _opt("--bank", "routing.opt_bank") = None,
+    received_by: Annotated[
+        str | None, text_option("--received-by", "routing.opt_received_by", complete.institutions)
+    ] = None,
+    bank: Annotated[str | None, text_option("--bank", "routing.opt_bank")] = None,
     apply: Annotated[bool, typer.Option("--apply", help=t("routing.opt_apply"))] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help=t("routing.opt_yes"))] = False,
-    date: _opt("--date", "routing.opt_date") = None,
+    date: Annotated[str | None, text_option("--date", "routing.opt_date")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     from kitamono.errors import InputError
     from kitamono.reports.suggestion import routing_report
-    from kitamono.routing import Inquiry, route as suggest, route_case
+    from kitamono.routing import Inquiry, route_case
+    from kitamono.routing import route as suggest
 
     if (case_id is None) == (text is None):
         raise InputError(t("routing.case_or_text"))
@@ -89,7 +97,7 @@ def route(
         _apply(repo, case, routing, ref, date, yes)
 
 
-def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
+def _apply(repo: Repository, case: Case, routing: Routing, ref: Reference, date: str | None, yes: bool) -> None:
     from kitamono.casework import record_events
     from kitamono.fiscal import parse_date
     from kitamono.routing import routing_events
@@ -103,16 +111,15 @@ def _apply(repo, case, routing, ref, date: str | None, yes: bool) -> None:
     info(t("routing.planned_head", id=case.id))
     for line in _event_lines(events, ref):
         info(line)
-    if not yes:
-        if not typer.confirm(t("routing.confirm", id=case.id), default=False, err=True):
-            info(t("routing.cancelled"))
-            raise typer.Exit(1)
+    if not yes and not typer.confirm(t("routing.confirm", id=case.id), default=False, err=True):
+        info(t("routing.cancelled"))
+        raise typer.Exit(1)
     record_events(repo, case.id, events, ref, now)
     info(t("routing.recorded", id=case.id, n=len(events)))
     auto_commit(repo, [case.id])
 
 
-def _event_lines(events, ref) -> list[str]:
+def _event_lines(events: list[Event], ref: Reference) -> list[str]:
     from kitamono.fiscal import format_date
 
     lines = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -12,6 +12,12 @@ from kitamono.cli.common import OutputOpt, TextFormatOpt, emit, fail, info, refe
 from kitamono.i18n import t
 from kitamono.reports.rows import TEXT_FORMATS
 
+if TYPE_CHECKING:
+    from kitamono.checks import Problem
+    from kitamono.gitsync.syncing import SyncResult, Trouble
+    from kitamono.models import Case
+    from kitamono.store import Repository
+
 
 def register(app: typer.Typer) -> None:
     app.command("sync", help=t("sync.help"))(sync)
@@ -19,7 +25,7 @@ def register(app: typer.Typer) -> None:
     app.command("merge-driver", hidden=True, help=t("sync.help_driver"))(merge_driver)
 
 
-def repository_check(repo) -> list:
+def repository_check(repo: Repository) -> list[Problem]:
     """``kitamono check`` as sync runs it: every case, the reference data, the merge driver."""
     from kitamono.casework import load_checked
     from kitamono.checks import check_repository
@@ -57,7 +63,7 @@ def sync(fmt: TextFormatOpt = None, output: OutputOpt = None) -> None:
         info(t("sync.nothing_to_push"))
 
 
-def _stop_for_troubles(troubles) -> None:
+def _stop_for_troubles(troubles: list[Trouble]) -> NoReturn:
     """Say what stops the sync, file by file, and end with what to do next."""
     from kitamono.reports.history import field_label
 
@@ -67,7 +73,7 @@ def _stop_for_troubles(troubles) -> None:
             info(t("sync.trouble_conflict", id=trouble.case_id, field=name, ours=conflict.ours, theirs=conflict.theirs))
         if trouble.problem:
             info(trouble.problem)
-    first = {}
+    first: dict[str, list[str]] = {}
     for trouble in troubles:
         first.setdefault(trouble.kind, []).append(trouble.case_id or trouble.path)
     if "conflicts" in first:
@@ -79,7 +85,7 @@ def _stop_for_troubles(troubles) -> None:
     fail(t("sync.files_conflicted", paths=", ".join(trouble.path for trouble in troubles)))
 
 
-def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
+def _show_arrivals(repo: Repository, result: SyncResult, fmt: str | None, output: Path | None) -> None:
     from kitamono.caseio import load_case_file
     from kitamono.reports.history import sync_report
 
@@ -88,7 +94,7 @@ def _show_arrivals(repo, result, fmt: str | None, output: Path | None) -> None:
         if fmt == "json":  # scripts always get a list
             emit(sync_report(result, {}), fmt, output, formats=TEXT_FORMATS)
         return
-    cases = {}
+    cases: dict[str, Case] = {}
     for change in result.arrived:
         path = repo.root / change.path
         if path.is_file():
