@@ -495,3 +495,17 @@ def test_any_case_survives_the_round_trip(fmt):
         assert case_text(_round_trip(case, fmt)) == case_text(case)
 
     check()
+
+
+def test_a_clone_of_no_institution_mints_each_id_under_the_rows_receiver(run, make_repo, tmp_path):
+    """Without ``init --institution`` there is no clone prefix: a new case's id is minted under the
+    row's own 受付機関, and a row that names none is refused (nothing to mint from), nothing written."""
+    bare = make_repo("bare", institution=None)
+    before = snapshot(bare)
+    refused = run("--repo", bare, "import", write_log(tmp_path / "log.csv", LOG))
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[0].startswith("エラー: 4行目「受付機関」: 受付機関が必要です")
+    assert snapshot(bare) == before
+    result = run("--repo", bare, "import", write_log(tmp_path / "log.csv", LOG[:3]))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split() == ["hro-2019-0001", "hokuyo-2019-0001"]  # 道総研 and 北洋銀行, both 2019年度

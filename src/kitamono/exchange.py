@@ -28,7 +28,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -347,7 +347,8 @@ def _tabular_rows(kind: str, table: list[list[Any]]) -> SourceFile:
             continue
         for index in range(len(header_row), len(raw_row)):
             if not _blank(raw_row[index]):
-                problems.append(t("exchange.line_problem", row=offset, problem=t("exchange.no_header", column=index + 1)))
+                problem = t("exchange.no_header", column=index + 1)
+                problems.append(t("exchange.line_problem", row=offset, problem=problem))
                 break
         values = {key: raw_row[i] for i, key in enumerate(keys) if key is not None and i < len(raw_row)}
         rows.append(SourceRow(offset, values, headers))
@@ -456,7 +457,7 @@ def _cells_to_data(row: _Row, ctx: Context) -> tuple[dict[str, Any], bool]:
             text = text.strip() or None
         texts[key] = text
 
-    def parse(key: str, parser) -> Any:  # noqa: ANN001
+    def parse(key: str, parser: Callable[[Any], Any]) -> Any:
         if texts[key] is None:
             return None
         raw = values.get(key)
@@ -635,8 +636,7 @@ class Planned:
     row: int
     case: Case
     action: str  # "add", "unchanged" or "duplicate" (the same case as an earlier row of the file)
-    mint: bool = False  # a new id is minted for it
-    prefix: str | None = None  # the prefix of the minted id
+    mint: str | None = None  # the prefix of the new id minted for it; None: it keeps its own id
     existing: str | None = None  # the case it matched, when unchanged
     same_as: int | None = None  # the earlier row, when a duplicate
 
@@ -669,7 +669,8 @@ def _same(existing: Case, incoming: Case) -> bool:
 
 def _differing_columns(existing: Case, incoming: Case, ref: Reference, ignore: tuple[str, ...] = ()) -> str:
     ours, theirs = case_row(existing, ref), case_row(incoming, ref)
-    return "、".join(c.label for c, a, b in zip(COLUMNS, ours, theirs) if a != b and c.key not in ignore)
+    pairs = zip(COLUMNS, ours, theirs, strict=True)
+    return "、".join(c.label for c, a, b in pairs if a != b and c.key not in ignore)
 
 
 #: The columns two rows of one inquiry may spell differently (the id a row without one lacks).
@@ -685,8 +686,8 @@ def plan_import(source: SourceFile, existing: list[Case], ctx: Context) -> Impor
     problems = list(source.problems)
     by_id = {c.id: c for c in existing}
     unclaimed: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for case in export_order(existing):
-        unclaimed[fingerprint(case)].append(case.id)
+    for known in export_order(existing):
+        unclaimed[fingerprint(known)].append(known.id)
     seen_ids: dict[str, int] = {}
     in_file: dict[tuple[Any, ...], tuple[int, Case]] = {}  # each inquiry's first row in the file
     planned: list[Planned] = []
@@ -742,8 +743,7 @@ def plan_import(source: SourceFile, existing: list[Case], ctx: Context) -> Impor
             if matches:
                 planned.append(Planned(source_row.number, case, "unchanged", existing=matches.pop(0)))
                 continue
-            prefix = ctx.clone or case.received_by
-            planned.append(Planned(source_row.number, case, "add", mint=True, prefix=prefix))
+            planned.append(Planned(source_row.number, case, "add", mint=ctx.clone or case.received_by))
         else:
             planned.append(Planned(source_row.number, case, "add"))
     if problems:
@@ -757,8 +757,8 @@ def apply_import(repo: store.Repository, plan: ImportPlan) -> list[Case]:
 
     created: list[Case] = []
     for item in plan.added:
-        if item.mint:
-            created.append(store.create_case(repo, item.case, item.prefix, fiscal_year(item.case.received_on)))
+        if item.mint is not None:
+            created.append(store.create_case(repo, item.case, item.mint, fiscal_year(item.case.received_on)))
         elif store.add_case(repo, item.case):
             created.append(item.case)
         else:
@@ -793,7 +793,7 @@ def plan_lines(plan: ImportPlan) -> list[str]:
             lines.append(t("sheets.plan_duplicate", row=item.row, other=item.same_as))
         elif item.action == "unchanged":
             lines.append(t("exchange.plan_unchanged", row=item.row, id=item.existing))
-        elif item.mint:
+        elif item.mint is not None:
             lines.append(t("exchange.plan_add_new", row=item.row))
         else:
             lines.append(t("exchange.plan_add_id", row=item.row, id=item.case.id))

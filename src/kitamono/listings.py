@@ -7,10 +7,11 @@ into the name people read (``hro`` -> 道総研).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from kitamono.i18n import label, t
-from kitamono.models import FIELD_IDS, SUBPREFECTURES, Event
+from kitamono.models import FIELD_IDS, SUBPREFECTURES, Case, CaseLike, Contact, Event
 from kitamono.reference import Reference
 from kitamono.reports.needs import Needs
 from kitamono.reports.rows import ABSENT, Column, Keyed, Report, Rows, Table
@@ -125,7 +126,7 @@ def subprefecture_of(value: str) -> str:
 # --- cases ----------------------------------------------------------------------------------------
 
 
-def case_json(case, with_contacts: bool = False) -> dict:
+def case_json(case: Case, with_contacts: bool = False) -> dict[str, Any]:
     """A case as tools read it: the file's own keys; contacts only when asked."""
     from kitamono.cases import lead, status
 
@@ -140,18 +141,23 @@ def case_json(case, with_contacts: bool = False) -> dict:
 class CaseFilter:
     """The filters of ``case list``, parsed once from what the user typed."""
 
-    def __init__(self, **values):
-        self.fy: int | None = values.get("fy")
-        self.status: str | None = values.get("status")
-        self.field: str | None = values.get("field")
-        self.institution: str | None = values.get("institution")
-        self.municipality: str | None = values.get("municipality")
-        self.plan_municipalities: set[str] | None = values.get("plan_municipalities")
-        self.text: str | None = values.get("text")
+    def __init__(
+        self, *, fy: int | None = None, status: str | None = None, field: str | None = None,
+        institution: str | None = None, municipality: str | None = None,
+        plan_municipalities: set[str] | None = None, text: str | None = None,
+    ) -> None:  # fmt: skip
+        self.fy = fy
+        self.status = status
+        self.field = field
+        self.institution = institution
+        self.municipality = municipality
+        self.plan_municipalities = plan_municipalities
+        self.text = text
 
     @classmethod
-    def parse(cls, ref: Reference, *, fy=None, status=None, field=None, institution=None,
-              municipality=None, plan=None, text=None) -> CaseFilter:  # fmt: skip
+    def parse(cls, ref: Reference, *, fy: str | None = None, status: str | None = None, field: str | None = None,
+              institution: str | None = None, municipality: str | None = None, plan: str | None = None,
+              text: str | None = None) -> CaseFilter:  # fmt: skip
         from kitamono.errors import InputError
         from kitamono.fiscal import parse_fiscal_year
         from kitamono.models import CASE_FIELDS, STATUSES
@@ -187,7 +193,7 @@ class CaseFilter:
         return all(v is None for v in (self.status, self.field, self.institution, self.municipality,
                                         self.plan_municipalities, self.text))  # fmt: skip
 
-    def matches(self, case) -> bool:
+    def matches(self, case: CaseLike) -> bool:
         from kitamono.cases import status as status_of
         from kitamono.fiscal import fiscal_year
 
@@ -205,12 +211,10 @@ class CaseFilter:
             haystack = f"{case.id}\n{case.title}\n{case.summary}\n{case.company.name}"
             if self.text.casefold() not in haystack.casefold():
                 return False
-        if self.status is not None and status_of(case) != self.status:
-            return False
-        return True
+        return self.status is None or status_of(case) == self.status
 
 
-def involved(case) -> set[str]:
+def involved(case: CaseLike) -> set[str]:
     """Every institution that took, led, supported or was referred the case."""
     found = {case.received_by}
     for event in case.events:
@@ -221,7 +225,16 @@ def involved(case) -> set[str]:
     return found
 
 
-def case_list_report(cases, ref: Reference, chosen: CaseFilter, with_contacts: bool = False) -> Report:
+class ListedCase(CaseLike, Protocol):
+    """A case as ``case list`` reads it: an index record, or a full ``Case`` when contacts are shown."""
+
+    @property
+    def contact(self) -> Contact | None: ...
+
+
+def case_list_report(
+    cases: Iterable[ListedCase], ref: Reference, chosen: CaseFilter, with_contacts: bool = False
+) -> Report:
     from kitamono.cases import lead, status
 
     selected = sorted((c for c in cases if chosen.matches(c)), key=lambda c: (c.received_on, c.id))
@@ -244,7 +257,7 @@ def case_list_report(cases, ref: Reference, chosen: CaseFilter, with_contacts: b
             Column("email", t("col.contact_email"), only="table"),
             Column("contact", "contact", only="json"),
         ]  # fmt: skip
-        for row, case in zip(rows, selected):
+        for row, case in zip(rows, selected, strict=True):
             contact = case.contact
             row += [contact.person, contact.phone, contact.email, contact.model_dump(exclude_none=True)] if contact \
                 else [None, None, None, None]  # fmt: skip
@@ -252,7 +265,7 @@ def case_list_report(cases, ref: Reference, chosen: CaseFilter, with_contacts: b
     return Report(title, [Table(title, columns, rows, note=t("cases.count", n=len(rows)))])
 
 
-def case_show_report(case, ref: Reference, with_contacts: bool = False) -> Report:
+def case_show_report(case: Case, ref: Reference, with_contacts: bool = False) -> Report:
     """One case as people read it (item and value, its conflicts, its history); its JSON is the
     case record itself, with its status and lead (``case_json``)."""
     from kitamono.cases import lead, plan_fit, status
@@ -309,7 +322,7 @@ def _stored(event: Event, name: str) -> Any:
     return ABSENT if value == Event.model_fields[name].default else value
 
 
-def _events_table(case, ref: Reference) -> Table:
+def _events_table(case: Case, ref: Reference) -> Table:
     def names(ids: list[str]) -> str:
         return "、".join(ref.short_name(i) for i in ids)
 
@@ -340,6 +353,6 @@ def _events_table(case, ref: Reference) -> Table:
     return Table(t("title.history"), columns, rows, json_order=_EVENT_FIELDS)
 
 
-def case_history_report(case, ref: Reference) -> Report:
+def case_history_report(case: Case, ref: Reference) -> Report:
     table = _events_table(case, ref)
     return Report(t("title.history_of", id=case.id), [table])

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -162,7 +162,12 @@ def record_key(record: BaseModel) -> str:
     return json.dumps(record.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
 
 
-def merge_sequences(base: Iterable, ours: Iterable, theirs: Iterable, key) -> list:
+_Item = TypeVar("_Item")
+
+
+def merge_sequences(
+    base: Iterable[_Item], ours: Iterable[_Item], theirs: Iterable[_Item], key: Callable[[_Item], str]
+) -> list[_Item]:
     """A three-way merge of two lists treated as multisets, in ours-then-theirs order.
 
     For each distinct item: kept as often as both sides agree. Added on one side or on both
@@ -180,7 +185,7 @@ def merge_sequences(base: Iterable, ours: Iterable, theirs: Iterable, key) -> li
             budget[k] = min(o, th)
         else:
             budget[k] = max(o + th - b, 0)
-    result = []
+    result: list[_Item] = []
     for item in [*ours, *theirs]:
         k = key(item)
         if budget.get(k, 0) > 0:

@@ -212,7 +212,7 @@ def xlsx_bytes(report: Report, era: bool = False) -> bytes:
 
 
 def _xlsx_cell(value: Any, era: bool) -> Any:
-    if value is None or isinstance(value, (int, float, date, datetime)) and not isinstance(value, bool):
+    if value is None or (isinstance(value, (int, float, date, datetime)) and not isinstance(value, bool)):
         return value
     return cell_text(value, era)
 
@@ -258,7 +258,9 @@ def _html(report: Report, era: bool) -> str:
         numeric = [table.columns[n].numeric for n in table.shown_columns]
         body = []
         for row in shown_rows(table, lambda v: _html_text(cell_text(v, era))):
-            cells = "".join(f'<td class="num">{v}</td>' if num else f"<td>{v}</td>" for num, v in zip(numeric, row))
+            cells = "".join(
+                f'<td class="num">{v}</td>' if num else f"<td>{v}</td>" for num, v in zip(numeric, row, strict=True)
+            )
             body.append(f"<tr>{cells}</tr>")
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         if table.note:
@@ -274,7 +276,7 @@ def _svg_chart(chart: Chart) -> str:
 
     names = list(chart.series)
     values = [v for series in chart.series.values() for v in series]
-    top = max(values + [1])
+    top = max([*values, 1])
     if all(float(v).is_integer() for v in values):
         top = ceil(top / 4) * 4  # counts: whole-number ticks
     bar, gap, height, left, pad = 14, 18, 180, 40, 12  # pad: room above the top tick's label

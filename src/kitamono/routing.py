@@ -125,7 +125,9 @@ def _hits(text: str, ref: Reference) -> list[tuple[int, int, str, str]]:
     haystack = _norm(text)
     hits: list[tuple[int, int, str, str | None]] = []
     stop = ref.routing.not_needs if ref.routing else []
-    entries = [(need, word) for need, words in ref.needs_vocabulary.items() for word in words]
+    entries: list[tuple[str | None, str]] = [
+        (need, word) for need, words in ref.needs_vocabulary.items() for word in words
+    ]
     entries += [(None, word) for word in stop]
     for need, word in entries:
         needle = _norm(word)
@@ -137,7 +139,8 @@ def _hits(text: str, ref: Reference) -> list[tuple[int, int, str, str]]:
         hit for hit in hits
         if not any(o[0] <= hit[0] and hit[1] <= o[1] and o[1] - o[0] > hit[1] - hit[0] for o in hits)
     ]  # fmt: skip
-    return sorted((h for h in kept if h[3] is not None), key=lambda h: (h[0], -h[1]))  # type: ignore[misc]
+    need_hits = [(start, end, word, need) for start, end, word, need in kept if need is not None]
+    return sorted(need_hits, key=lambda h: (h[0], -h[1]))
 
 
 def recognise_needs(text: str, ref: Reference, title: str = "") -> list[NeedMatch]:
@@ -203,7 +206,7 @@ def choose(candidates: Sequence[str], own: str | None, receiver: str) -> tuple[s
     """
     if len(candidates) == 1:
         return candidates[0], "only"
-    if own in candidates:
+    if own is not None and own in candidates:
         return own, "own"
     if receiver in candidates:
         return receiver, "receiver"
@@ -228,7 +231,7 @@ def regional_bodies(
         if field_id != "other" and inst.fields and field_id not in inst.fields:
             continue
         words = [w for w in inst.keywords if _norm(w) in haystack and not _is_place(w, ref)]
-        covered = [n for n in needs if n in inst.competences]
+        covered: list[str] = [n for n in needs if n in inst.competences]
         if words or covered:
             scored.append((-(len(words) + len(covered)), index, inst, words, covered))
     scored.sort(key=lambda item: item[:2])
@@ -287,7 +290,7 @@ class Reasons(list):
 
 def route(inquiry: Inquiry, ref: Reference) -> Routing:
     """The suggestion for an inquiry; an unknown municipality, institution, field or need is an InputError."""
-    rules = _rules(ref)
+    _rules(ref)  # no routing rules: a DataError before anything else is looked up
     receiver = ref.institution(inquiry.received_by)
     town = ref.municipality(inquiry.municipality)
     own_bank = ref.institution(inquiry.bank).id if inquiry.bank else None
@@ -483,7 +486,7 @@ def _plan(field_id: str, municipality: str, ref: Reference, reasons: Reasons) ->
         reasons.say("1(1)・別紙", "routing.plan_none", municipality=municipality)
     elif field_id == "other":
         reasons.say("1(1)・別紙", "routing.plan_other_field", municipality=municipality, plans=names)
-    elif fit.fits:
+    elif fit.fits and fit.plan is not None:
         reasons.say("1(1)・別紙", "routing.plan_fits", municipality=municipality, plan=ref.plans[fit.plan].name,
                     strategy=fit.strategy)  # fmt: skip
     else:
@@ -499,14 +502,12 @@ def route_case(case: Case, ref: Reference) -> Routing:
     # Needs that are exactly what the text says were recognised at logging: route them as such
     # (words and order from the text); anything else was chosen by staff and keeps its order.
     given = () if set(case.needs) == set(recognised) else tuple(case.needs)
-    return route(
-        Inquiry(
-            text=text, municipality=case.company.municipality, received_by=case.received_by,
-            title=case.title, field=case.field, needs=given, bank=case.company.bank,
-            referrals=referrals_without_start(case, ref), case_id=case.id,
-        ),  # fmt: skip
-        ref,
-    )
+    inquiry = Inquiry(
+        text=text, municipality=case.company.municipality, received_by=case.received_by,
+        title=case.title, field=case.field, needs=given, bank=case.company.bank,
+        referrals=referrals_without_start(case, ref), case_id=case.id,
+    )  # fmt: skip
+    return route(inquiry, ref)
 
 
 def referrals_without_start(case: Case, ref: Reference) -> int:

@@ -30,10 +30,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitamono.errors import InputError
 from kitamono.i18n import t
+
+if TYPE_CHECKING:  # openpyxl loads only when a workbook is made or read
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: The most rows (the header row included) and columns an imported sheet may have.
 MAX_ROWS = 10_000
@@ -134,7 +138,7 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
     used: set[str] = set()
     for spec in sheets:
         sheet = workbook.create_sheet(_sheet_name(spec.title, used))
@@ -157,22 +161,21 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def _write_cell(sheet, row: int, column: int, value: Any, widths: dict[int, int] | None):  # noqa: ANN001, ANN202
+def _write_cell(sheet: Worksheet, row: int, column: int, value: Any, widths: dict[int, int] | None) -> Cell:
     """Write one cell of an openpyxl sheet (and measure it for the column's width); the cell."""
-    cell = sheet.cell(row=row, column=column)
     if isinstance(value, (date, datetime)):
-        cell.value = value
+        cell = sheet.cell(row=row, column=column, value=value)
         cell.number_format = "yyyy-mm-dd"
         shown = "yyyy-mm-dd"
     elif _is_number(value):
-        cell.value = value
+        cell = sheet.cell(row=row, column=column, value=value)
         shown = str(value)
     else:
         shown = str(value)
         text = xlsx_text(shown)
         if len(text) > XLSX_CELL_LIMIT:
             raise CellTooLong(sheet.title, row, column)
-        cell.value = text
+        cell = sheet.cell(row=row, column=column, value=text)
         cell.data_type = "s"  # a string cell, never a formula
         cell.number_format = "@"  # and Excel keeps 0155… as typed when it is edited
     if widths is not None:

@@ -34,7 +34,7 @@ from kitamono.fiscal import (
     quarter_bounds,
 )
 from kitamono.i18n import t
-from kitamono.models import CASE_FIELDS, Case
+from kitamono.models import CASE_FIELDS, Case, EventLike
 from kitamono.reference import Reference
 from kitamono.reports.needs import Needs
 from kitamono.reports.rows import Column, Keyed, Report, Rows, Table, Total
@@ -94,7 +94,7 @@ class Tally:
         return total
 
 
-def _attributions(event) -> list[tuple[str, str]]:
+def _attributions(event: EventLike) -> list[tuple[str, str]]:
     """(institution, measure) pairs one event counts for."""
     if event.type == "received":
         return [(event.by, "received")]

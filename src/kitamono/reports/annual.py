@@ -221,7 +221,7 @@ def groups(cases: list[Case], ref: Reference, year: Year) -> Section:
         _group_table(t("reports.annual.cases_by_subprefecture", fy=year.name), t("col.subprefecture"), subs),
     ]  # fmt: skip
     keys = ("cases_by_field", "cases_by_plan", "cases_by_subprefecture")
-    return Section(tables, {key: Rows(table) for key, table in zip(keys, tables)})
+    return Section(tables, {key: Rows(table) for key, table in zip(keys, tables, strict=True)})
 
 
 _GROUP_COUNTS = ("received", "started", "contacted")

@@ -34,7 +34,7 @@ def field_label(key: str) -> str:
 
 
 def _private(key: str | None) -> bool:
-    return bool(key) and key.startswith("contact.")
+    return key is not None and key.startswith("contact.")
 
 
 def _value_text(value: Any) -> str:

@@ -87,7 +87,7 @@ class Table(NamedTuple):
         """The rows (or ``rows``) as JSON objects: the JSON columns, by key, ABSENT ones left out."""
         keys = self.json_order or tuple(c.key for c in self.columns if c.only != "table")
         at = [self.position(k) for k in keys]
-        pairs = list(zip(keys, at))
+        pairs = list(zip(keys, at, strict=True))
         chosen = self.rows if rows is None else rows
         if any("." in k for k in keys):
             return [_nested(pairs, row) for row in chosen]

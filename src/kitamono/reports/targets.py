@@ -67,7 +67,7 @@ def targets_table(count: TargetCount, era: bool = False) -> Table:
     rows = [
         [list(r.fiscal_years), r.target_new, r.new, r.target_continuing, r.expected_continuing, r.continuing,
          r.target_total, r.total, r.gap, rounded(r.percent), running, r.state, r.label]
-        for r, running in zip(count.periods, count.cumulative())
+        for r, running in zip(count.periods, count.cumulative(), strict=True)
     ]  # fmt: skip
     p, target, actual = count.periods, count.target_total, count.actual_total
     total = [
