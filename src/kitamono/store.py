@@ -167,6 +167,29 @@ class Scan(NamedTuple):
     leftovers: list[str]  # ``.ID.yaml.XXXX.tmp`` of writes that never finished (or are under way)
 
 
+def interrupted_writes(root: Path, cases_dir: Path) -> list[str]:
+    """The ``.ID.yaml.XXXX.tmp`` files under ``cases/`` (relative paths), from the folder
+    listings alone: no file is looked at, so a writing command pays little for asking."""
+    leftovers: list[str] = []
+    skip = len(str(root)) + 1
+    stack = [str(cases_dir)] if not os.path.islink(cases_dir) else []
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    if name.endswith(".tmp") and ".yaml." in name:
+                        leftovers.append(f"{folder[skip:]}/{name}")
+                elif not name.endswith(".yaml") and entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return sorted(leftovers)
+
+
 def scan_cases(root: Path, cases_dir: Path) -> Scan:
     """Every ``*.yaml`` file under ``cases/`` with its size and time, without following links.
 
@@ -387,7 +410,7 @@ def remove_interrupted_writes(repo: Repository) -> list[str]:
     """
     removed = []
     limit = time.time_ns() - int(LEFTOVER_AGE_S * 1e9)
-    for relative in scan_cases(repo.root, repo.cases_dir).leftovers:
+    for relative in interrupted_writes(repo.root, repo.cases_dir):
         path = repo.root / relative
         try:
             if path.lstat().st_mtime_ns < limit:
