@@ -486,7 +486,7 @@ def test_a_new_repository_commits_its_merge_rule(tmp_path, git_env, run):
     ok(run("init", path))
     assert (path / ".gitattributes").read_text(encoding="utf-8") == "cases/**/*.yaml merge=kitamono\n"
     assert "merge-driver" in git(path, "config", "--get", "merge.kitamono.driver")
-    assert (path / ".gitignore").read_text(encoding="utf-8") == ".kitamono/\n"
+    assert (path / ".gitignore").read_text(encoding="utf-8") == ".kitamono/\n*.tmp\n"
 
 
 # --- attribution: auto_commit and the log ------------------------------------------------------------

@@ -92,6 +92,6 @@ def init_repository(path: Path, institution: str | None, git_config: bool = Fals
 def _ensure_gitignore(root: Path) -> None:
     path = root / ".gitignore"
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    if f"{LOCAL_DIR}/" not in lines:
-        lines.append(f"{LOCAL_DIR}/")
-        atomic_write(path, "\n".join(lines) + "\n")
+    missing = [rule for rule in (f"{LOCAL_DIR}/", "*.tmp") if rule not in lines]  # this clone's own; interrupted writes
+    if missing:
+        atomic_write(path, "\n".join([*lines, *missing]) + "\n")
