@@ -167,37 +167,15 @@ class Scan(NamedTuple):
     leftovers: list[str]  # ``.ID.yaml.XXXX.tmp`` of writes that never finished (or are under way)
 
 
-def interrupted_writes(root: Path, cases_dir: Path) -> list[str]:
-    """The ``.ID.yaml.XXXX.tmp`` files under ``cases/`` (relative paths), from the folder
-    listings alone: no file is looked at, so a writing command pays little for asking."""
-    leftovers: list[str] = []
-    skip = len(str(root)) + 1
-    stack = [str(cases_dir)] if not os.path.islink(cases_dir) else []
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = os.scandir(folder)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        with entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    if name.endswith(".tmp") and ".yaml." in name:
-                        leftovers.append(f"{folder[skip:]}/{name}")
-                elif not name.endswith(".yaml") and entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-    return sorted(leftovers)
-
-
-def scan_cases(root: Path, cases_dir: Path) -> Scan:
+def scan_cases(root: Path, cases_dir: Path, with_files: bool = True) -> Scan:
     """Every ``*.yaml`` file under ``cases/`` with its size and time, without following links.
 
     A symbolic link (to a file or a folder, or ``cases/`` itself) is listed with ``LINK_SIZE``
     and not followed, so that reading it fails with a clear message instead of reading
     whatever it points to. Knowing this costs nothing: the folder listing says which entries
     are links. Names starting with a dot are skipped (``.gitkeep``, temporary files, which are
-    returned apart).
+    returned apart). Without ``with_files`` only those temporary files are looked for, from the
+    folder listings alone (no file is looked at), so that a writing command pays little for it.
     """
     found: list[tuple[str, int, int]] = []
     leftovers: list[str] = []
@@ -221,6 +199,8 @@ def scan_cases(root: Path, cases_dir: Path) -> Scan:
                         leftovers.append(prefix + name)
                 elif entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
+                elif not with_files:
+                    continue
                 elif name.endswith(".yaml") and not entry.is_symlink():
                     info = entry.stat(follow_symlinks=False)
                     found.append((prefix + name, info.st_size, info.st_mtime_ns))
@@ -410,7 +390,7 @@ def remove_interrupted_writes(repo: Repository) -> list[str]:
     """
     removed = []
     limit = time.time_ns() - int(LEFTOVER_AGE_S * 1e9)
-    for relative in interrupted_writes(repo.root, repo.cases_dir):
+    for relative in scan_cases(repo.root, repo.cases_dir, with_files=False).leftovers:
         path = repo.root / relative
         try:
             if path.lstat().st_mtime_ns < limit:
