@@ -24,6 +24,8 @@ while every data file it came from, shipped or the repository's own, is unchange
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -35,10 +37,15 @@ from pydantic import BaseModel, ValidationError
 from kitamono import __version__, cache, models
 from kitamono.caseio import read_yaml, validation_message
 from kitamono.errors import DataError, InputError
-from kitamono.i18n import label, t
+from kitamono.i18n import catalogue, label, t
 from kitamono.models import (
     ALL_HOKKAIDO,
+    CASE_FIELDS,
+    CHANNELS,
     COMPETENCES,
+    EVENT_TYPES,
+    INSTITUTION_KINDS,
+    STATUSES,
     SUBPREFECTURES,
     BasicPlan,
     Institution,
@@ -74,6 +81,8 @@ class Reference:
     needs_vocabulary: dict[str, list[str]] = field(default_factory=dict)
     sources: tuple[Path, ...] = ()
     routing: RoutingRules | None = None  # data/routing.yaml: the inputs of kitamono.routing
+    #: data/words.yaml: for each closed choice, every way of writing it (squashed) → its id.
+    words: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # --- look-ups that users type --------------------------------------------------------------
 
@@ -115,6 +124,22 @@ class Reference:
         near = difflib.get_close_matches(key, list(self.plans), n=3)
         raise InputError(t("ref.unknown_plan", value=key, near=_near(near)))
 
+    def choice(self, kind: str, text: str) -> str:
+        """The id a person meant by ``text`` for a closed choice (``channel``, ``field``,
+        ``competence``, ``status``, ``event``, ``kind``): its id, the label kitamono prints in
+        either language, or a short form of data/words.yaml (電話, 来店, 食品, 融資 …)."""
+        ident = self.words.get(kind, {}).get(squash(text))
+        if ident is None:
+            labels = self.choice_labels(kind)
+            near = difflib.get_close_matches(text.strip(), labels, n=3, cutoff=0.4)
+            raise InputError(t("ref.unknown_choice", value=text.strip(), what=t(f"choice.{kind}"),
+                               choices=t("routing.sep").join(labels), near=_near(near)))  # fmt: skip
+        return ident
+
+    def choice_labels(self, kind: str) -> list[str]:
+        """A closed choice's values as kitamono prints them, in its order."""
+        return [label(kind, ident) for ident in CHOICES[kind]]
+
     def center(self) -> Institution:
         """The representative body, whose ものづくり支援センター is the one-stop window."""
         return next(i for i in self.institutions.values() if i.representative_body)
@@ -132,6 +157,18 @@ class Reference:
         """A support field's name (食料品製造関連); ``other`` and unknown ids by their label."""
         spec = self.fields.get(field_id)
         return spec.name if spec else label("field", field_id)
+
+
+#: The closed choices a person types, and their ids in the order kitamono lists them.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "channel": CHANNELS, "field": CASE_FIELDS, "competence": COMPETENCES, "status": STATUSES,
+    "event": EVENT_TYPES, "kind": INSTITUTION_KINDS,
+}  # fmt: skip
+
+
+def squash(text: str) -> str:
+    """What two spellings of a word have in common: NFKC, no spaces, any case (ＴＥＬ = tel)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
 def _near(names: list[str]) -> str:
@@ -199,7 +236,7 @@ def load_reference(extra_dir: Path | None = None, cache_dir: Path | None = None)
 
 
 CACHE_NAME = "reference.pickle"
-CACHE_VERSION = f"{__version__}/1"
+CACHE_VERSION = f"{__version__}/2"
 
 
 class _CacheUnpickler(cache.SafeUnpickler):
@@ -253,6 +290,12 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         routing_path = extra_dir / "routing.yaml"
     routing = _model(routing_path, RoutingRules, read_yaml(routing_path)) if routing_path.is_file() else None
 
+    words = {kind: _builtin_words(kind, ids) for kind, ids in CHOICES.items()}
+    for folder in dirs:
+        path = folder / "words.yaml"
+        if path.is_file():
+            _add_words(path, words)
+
     municipalities: dict[str, Municipality] = {}
     for m in tables["municipalities"].values():
         if m.name in municipalities:
@@ -269,6 +312,7 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         needs_vocabulary=needs,
         sources=tuple(dirs),
         routing=routing,
+        words=words,
     )
     _cross_check(reference, dirs)
     return reference
@@ -286,6 +330,41 @@ def _needs_vocabulary(path: Path) -> dict[str, list[str]]:
             raise DataError(f"{path}: needs.{need}: {t('data.expected_words')}")
         result[need] = words
     return result
+
+
+def _builtin_words(kind: str, ids: tuple[str, ...]) -> dict[str, str]:
+    """A choice's ids and the labels kitamono prints for them, in Japanese and in English."""
+    words = {squash(ident): ident for ident in ids}
+    for lang in ("ja", "en"):
+        for ident in ids:
+            text = catalogue(lang).get(f"{kind}.{ident}")
+            if text:
+                words.setdefault(squash(text), ident)
+    return words
+
+
+def _add_words(path: Path, words: dict[str, dict[str, str]]) -> None:
+    """Add a words.yaml's spellings; one spelling meaning two values of one choice is an error."""
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: {t('data.expected_mapping', key='channel')}")
+    for kind, table in data.items():
+        if kind not in CHOICES:
+            raise DataError(f"{path}: {t('data.unknown_key', key=kind)}")
+        if not isinstance(table, dict):
+            raise DataError(f"{path}: {t('data.expected_mapping', key=kind)}")
+        for ident, spellings in table.items():
+            if ident not in CHOICES[kind]:
+                raise DataError(f"{path}: {kind}.{ident}: {t('data.unknown_choice_id', value=ident)}")
+            if not isinstance(spellings, list) or not all(isinstance(w, str) and w.strip() for w in spellings):
+                raise DataError(f"{path}: {kind}.{ident}: {t('data.expected_words')}")
+            for spelling in spellings:
+                key = squash(spelling)
+                meant = words[kind].setdefault(key, ident)
+                if meant != ident:
+                    raise DataError(
+                        f"{path}: {kind}.{ident}: {t('data.ambiguous_word', word=spelling, other=meant)}"
+                    )
 
 
 def _where(dirs: list[Path], filename: str) -> Path:

@@ -691,4 +691,14 @@ MESSAGES: dict[str, str] = {
     "opt.show_completion": "Show the completion script for this shell (to set it up by hand)",
     # --- rows ---
     "reports.followups.more": "{n} more not shown; add --all to list every row",
+    # --- words ---
+    "ref.unknown_choice": "\"{value}\" is not a {what}. Use one of: {choices}{near}",
+    "data.unknown_choice_id": "\"{value}\" is not an id of this choice",
+    "data.ambiguous_word": "\"{word}\" already means {other}; a spelling can name only one value",
+    "choice.channel": "channel",
+    "choice.field": "field",
+    "choice.competence": "competence",
+    "choice.status": "status",
+    "choice.event": "event type",
+    "choice.kind": "institution kind",
 }

@@ -691,4 +691,14 @@ MESSAGES: dict[str, str] = {
     "opt.show_completion": "このシェル用の補完スクリプトを表示します(手で設定するとき)",
     # --- rows ---
     "reports.followups.more": "ほかに {n} 件あります。すべて表示するには --all を付けてください",
+    # --- words ---
+    "ref.unknown_choice": "「{value}」は{what}の選択肢にありません。{choices} のどれかを指定してください{near}",
+    "data.unknown_choice_id": "「{value}」はこの選択肢の id にありません",
+    "data.ambiguous_word": "「{word}」はすでに {other} を指す書き方です。一つの書き方は一つの選択肢にしか使えません",
+    "choice.channel": "受付の経路",
+    "choice.field": "分野",
+    "choice.competence": "支援機能",
+    "choice.status": "状況",
+    "choice.event": "記録の種類",
+    "choice.kind": "機関の種類",
 }
