@@ -57,6 +57,8 @@ class Repository:
 
     def __init__(self, root: Path, settings: Settings | None = None, local: LocalSettings | None = None) -> None:
         self.root = root
+        self.cases_dir = root / CASES_DIR
+        self.local_dir = root / LOCAL_DIR  # this clone's own files, never shared
         if settings is not None:  # given, not read from the folder
             self.__dict__["settings"] = settings
         if local is not None:
@@ -73,14 +75,6 @@ class Repository:
     @cached_property
     def local(self) -> LocalSettings:
         return read_local(self.root)
-
-    @property
-    def cases_dir(self) -> Path:
-        return self.root / CASES_DIR
-
-    @property
-    def local_dir(self) -> Path:
-        return self.root / LOCAL_DIR
 
     @property
     def data_dir(self) -> Path | None:
