@@ -94,7 +94,9 @@ def test_two_starts_with_different_leads_are_one_conflict_settled_by_resolve(net
         assert "kitamono conflicts" in stopped.stderr and "case edit" not in stopped.stderr
         assert network.remote_head() == pushed  # nothing pushed while the conflict is open
     # Never two 支援開始: this clone's start stays in the history, the other one waits in the conflict.
-    assert events_of(bank, case_id) == [("received", "2026-10-01", "hro", None), ("started", "2026-10-07", "hokuyo", "hokuyo")]
+    assert events_of(bank, case_id) == [
+        ("received", "2026-10-01", "hro", None), ("started", "2026-10-07", "hokuyo", "hokuyo")
+    ]
     history = ok(run("--repo", bank, "case", "history", case_id, "--format", "plain")).stdout
     assert history.count("支援開始") == 1
     checked = run("--repo", bank, "check")
@@ -249,6 +251,44 @@ def _rewrite(clone, case_id: str, title: str, company: str) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+# --- a case withdrawn on one clone and recorded on the other -------------------------------------------
+
+
+def test_a_case_withdrawn_on_one_clone_and_supported_on_the_other_is_a_conflict(network, run, staff):
+    center, bank, case_id = shared_case(network, staff)
+    staff("道総研 太郎", "2026-10-05")
+    ok(run("--repo", center, "case", "start", case_id, "--lead", "hro", "--date", "2026-10-05"))
+    ok(network.sync(center))
+    ok(network.sync(bank))
+    # The センター withdraws the case (取下げ; written into the file as the withdraw command stores it).
+    staff("道総研 太郎", "2026-11-02")
+    path = case_path(center, case_id)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["withdrawn"] = {"by": "hro", "on": "2026-11-02", "reason": "重複して登録"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    ok(network.sync(center))
+    staff("北洋 花子", "2026-11-05")
+    ok(run("--repo", bank, "case", "support", case_id, "--date", "2026-11-05"))
+
+    stopped = network.sync(bank)
+    assert stopped.exit_code == 1 and "kitamono conflicts" in stopped.stderr
+    assert (
+        f"案件 {case_id}: 取下げとその後の記録 (withdrawn) が食い違っています。"
+        "この複製は 取下げなし、支援 2026-11-05 北洋銀行〔北洋銀行 北洋 花子、2026-11-05〕、"
+        "他の複製は 取下げ 2026-11-02 道総研「重複して登録」〔道総研 道総研 太郎、2026-11-02〕"
+    ) in stopped.stderr
+    assert "withdrawn" not in cases_in(bank)[case_id]  # this clone's side stays until someone decides
+    (found,) = open_conflicts(run, bank)
+    assert (found["kind"], found["theirs"]["institution"], found["ours"]["person"]) == ("withdrawn", "hro", "北洋 花子")
+    refused = run("--repo", bank, "resolve", case_id, "--value", "取り下げない")
+    assert refused.exit_code == 1 and "--take ours か --take theirs" in refused.stderr
+
+    ok(run("--repo", bank, "resolve", case_id, "--take", "ours"))  # the support was real: the case counts
+    data = settled_alike(network, run, bank, center, case_id)
+    assert "withdrawn" not in data and [e["type"] for e in data["events"]][-1] == "supported"
+    assert data["resolved_conflicts"][0]["decided"]["took"] == "ours"
+
+
 # --- a refused sync leaves nothing behind ---------------------------------------------------------------
 
 
@@ -316,3 +356,16 @@ def test_git_runs_the_driver_with_a_message_for_each_kind(run, tmp_path):
     assert result.exit_code == 1
     assert "案件 hro-2026-0001: 支援開始 が2つの複製で食い違いました" in result.stderr
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_a_withdrawal_on_this_side_against_records_on_the_other_keeps_the_withdrawal_until_decided():
+    from kitamono.models import Withdrawal
+
+    started = _with(BASE, START)
+    withdrawn = started.model_copy(update={"withdrawn": Withdrawal(by="hro", on=date(2026, 11, 2), reason="重複")})
+    supported = _with(started, Event(type="supported", date=date(2026, 11, 5), by="hokuyo"))
+    result = merge_cases(started, withdrawn, supported)
+    (conflict,) = result.case.conflicts
+    assert result.case.withdrawn == withdrawn.withdrawn and conflict.kind == "withdrawn"
+    assert [e.type for e in conflict.theirs_events] == ["supported"] and conflict.theirs is None
+    assert merge_cases(started, withdrawn, started).clean  # nothing recorded on the other side: no question

@@ -95,6 +95,11 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
                 {"field": key, "ours": describe_value(mine), "theirs": describe_value(other)}, context=STORED
             ))  # fmt: skip
     base_events = base.events if base else []
+    ours_added, theirs_added = _added(base_events, ours.events), _added(base_events, theirs.events)
+    withdrawn = _withdrawn_against_records(base_leaves.get("withdrawn"), ours, theirs, ours_added, theirs_added)
+    if withdrawn is not None:
+        merged["withdrawn"] = ours.withdrawn  # this clone's side stays until a person decides
+        found.append(withdrawn)
     events = merge_sequences(base_events, ours.events, theirs.events, record_key)
     events = sorted(events, key=lambda e: e.date)  # stable: same-day events keep their order
     settled = merge_sequences(base.resolved_conflicts if base else [], ours.resolved_conflicts,
@@ -102,7 +107,7 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
     closed = {conflict_key(c) for c in settled}
     recorded = merge_sequences(base.conflicts if base else [], ours.conflicts, theirs.conflicts, conflict_key)
     recorded = [c for c in recorded if conflict_key(c) not in closed]
-    events, held = _hold_disputed(events, _added(base_events, ours.events), _added(base_events, theirs.events))
+    events, held = _hold_disputed(events, ours_added, theirs_added)
     found += held
     known = {conflict_key(c) for c in recorded} | closed
     new = [c for c in found if conflict_key(c) not in known]
@@ -136,6 +141,42 @@ def _added(base: list[Event], side: list[Event]) -> list[Event]:
         else:
             added.append(event)
     return added
+
+
+def _withdrawn_against_records(
+    old: Any, ours: Case, theirs: Case, ours_added: list[Event], theirs_added: list[Event]
+) -> Conflict | None:
+    """A case withdrawn on one side while the other side recorded on it: a conflict (``withdrawn``)
+    with the withdrawal on one side and the records on the other, instead of the withdrawal
+    silently winning over work the other institution did."""
+    old = None if old is _ABSENT else old
+    mine, other = ours.withdrawn, theirs.withdrawn
+    if mine == other:
+        return None
+    same = {record_key(e) for e in ours_added} & {record_key(e) for e in theirs_added}
+    if mine is not None and mine != old and other == old:
+        records = [e for e in theirs_added if record_key(e) not in same]
+        if records:
+            return _withdrawn_conflict(mine, None, [], records)
+    if other is not None and other != old and mine == old:
+        records = [e for e in ours_added if record_key(e) not in same]
+        if records:
+            return _withdrawn_conflict(mine, other, records, [])
+    return None
+
+
+def _withdrawn_conflict(mine: Any, other: Any, ours: list[Event], theirs: list[Event]) -> Conflict:
+    def recorded(withdrawal: Any, events: list[Event]) -> Recorded | None:
+        if withdrawal is not None:
+            return Recorded(institution=withdrawal.by, on=withdrawal.on)
+        return _recorded(events)
+
+    return Conflict.model_validate(
+        {"field": "withdrawn", "kind": "withdrawn", "ours": describe_value(mine), "theirs": describe_value(other),
+         "ours_events": ours, "theirs_events": theirs, "ours_recorded": recorded(mine, ours),
+         "theirs_recorded": recorded(other, theirs)},
+        context=STORED,
+    )  # fmt: skip
 
 
 def _counts(event: Event) -> bool:
@@ -279,6 +320,8 @@ def describe_value(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, BaseModel):  # a record in the header (withdrawn): its fields as JSON
+        return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -370,10 +413,12 @@ def _settle(case: Case, choice: Choice, ref: Reference, decision: Decision) -> C
     if all(conflict_key(c) != key for c in case.conflicts):
         raise InputError(t("resolve.not_open", field=conflict.field))
     value: str | None
-    if conflict.kind == "field":
+    if conflict.kind in ("field", "withdrawn"):
+        if conflict.kind == "withdrawn" and choice.take == "value":
+            raise InputError(t("resolve.no_own_value", field=conflict.field))
         value = _field_choice(conflict, choice, ref)
         leaves = header_leaves(case)
-        leaves[conflict.field] = _typed(leaves.get(conflict.field), value)
+        leaves[conflict.field] = _typed(leaves.get(conflict.field), value, record=conflict.kind == "withdrawn")
         update = {**_unflatten(leaves)}
         events = list(case.events)
     elif conflict.kind == "two_starts":
@@ -410,10 +455,13 @@ def _field_choice(conflict: Conflict, choice: Choice, ref: Reference) -> str | N
     return text or None
 
 
-def _typed(current: Any, text: str | None) -> Any:
-    """A value as stored text (``describe_value``) back in the field's own form (lists split)."""
+def _typed(current: Any, text: str | None, record: bool = False) -> Any:
+    """A value as stored text (``describe_value``) back in the field's own form (lists split,
+    a record from its JSON)."""
     if text is None:
         return None
+    if record:
+        return json.loads(text)
     if isinstance(current, list | tuple):
         return [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
     return text
@@ -494,7 +542,7 @@ def _item(open_: list[Conflict], text: str) -> tuple[int | None, str]:
     for at, conflict in enumerate(open_):
         if head in (str(at + 1), conflict.field):
             return at, rest
-    if head.isdigit() or head.isascii() and head.replace(".", "").replace("_", "").isalpha():
+    if head.isdigit() or (head.isascii() and head.replace(".", "").replace("_", "").isalpha()):
         raise InputError(t("resolve.unknown_item", item=head, items=_items(open_)))
     return None, text
 

@@ -398,6 +398,14 @@ class Conflict(Strict):
     decided: Decision | None = None
 
 
+class Withdrawal(Strict):
+    """A case withdrawn (取下げ: logged twice or by mistake): who, when and why. It stops counting."""
+
+    by: Line
+    on: date
+    reason: Text
+
+
 class Case(Strict):
     """An inquiry a company brought, and everything that happened to it since."""
 
@@ -416,6 +424,7 @@ class Case(Strict):
     events: list[Event] = []
     conflicts: list[Conflict] = []
     resolved_conflicts: list[Conflict] = []  # settled by ``kitamono resolve``: both sides and the decision
+    withdrawn: Withdrawal | None = None  # 取下げ; None while the case counts
 
     @field_validator("id")
     @classmethod

@@ -48,11 +48,14 @@ def resolve(
         typer.Option("--take", help=t("resolve.opt_take"), metavar="[ITEM=]ours|theirs", show_default=False),
     ] = None,
     value: Annotated[
-        list[str] | None, typer.Option("--value", help=t("resolve.opt_value"), metavar="[ITEM=]VALUE", show_default=False)
+        list[str] | None,
+        typer.Option("--value", help=t("resolve.opt_value"), metavar="[ITEM=]VALUE", show_default=False),
     ] = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", help=t("opt.by"), metavar="INST", show_default=False, autocompletion=complete.institutions),
+        typer.Option(
+            "--by", help=t("opt.by"), metavar="INST", show_default=False, autocompletion=complete.institutions
+        ),
     ] = None,
 ) -> None:
     from kitamono import gitsync

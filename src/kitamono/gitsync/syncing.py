@@ -367,10 +367,10 @@ def _who(conflict: Conflict, side: str, versions: list[tuple[Recorded, Case | No
 
 
 def _holds(conflict: Conflict, side: str, case: Case) -> bool:
-    if conflict.kind == "field":
+    events = conflict.ours_events if side == "ours" else conflict.theirs_events
+    if conflict.kind == "field" or (conflict.kind == "withdrawn" and not events):
         value = conflict.ours if side == "ours" else conflict.theirs
         return describe_value(header_leaves(case).get(conflict.field)) == value
-    events = conflict.ours_events if side == "ours" else conflict.theirs_events
     present = {record_key(e) for e in case.events}
     return bool(events) and all(record_key(e) in present for e in events)
 

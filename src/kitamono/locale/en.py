@@ -726,5 +726,7 @@ MESSAGES: dict[str, str] = {
     "resolve.bad_take": "\"{value}\" cannot be chosen. --take takes ours (this copy's value) or theirs (the other copy's), or ITEM=ours for one item",
     "resolve.which_value": "There are several conflicts: give --value as ITEM=VALUE: {items}",
     "resolve.unknown_item": "There is no conflict \"{item}\". Conflicts of this case: {items}",
+    "conflicts.withdrawal": "withdrawn {on} by {by} (\"{reason}\")",
+    "conflicts.not_withdrawn": "not withdrawn",
     "git.driver_conflict_events": "Case {id}: {what} differs between the two copies; recorded in conflicts",
 }

@@ -726,5 +726,7 @@ MESSAGES: dict[str, str] = {
     "resolve.bad_take": "「{value}」は選べません。--take には ours(この複製の値)か theirs(他の複製の値)を指定してください(項目ごとなら 項目=ours)",
     "resolve.which_value": "競合が複数あるため、--value には 項目=値 の形で項目を付けてください: {items}",
     "resolve.unknown_item": "「{item}」という競合はありません。この案件の競合: {items}",
+    "conflicts.withdrawal": "取下げ {on} {by}「{reason}」",
+    "conflicts.not_withdrawn": "取下げなし",
     "git.driver_conflict_events": "案件 {id}: {what} が2つの複製で食い違いました。conflicts に記録しました",
 }

@@ -4,8 +4,9 @@ One row per open conflict of a case: what differs, each side's value with who re
 when, and the command that settles it. The JSON keys are English; a contact (personal data) is
 named, never quoted::
 
-    案件            番号  食い違い                この複製                                  他の複製                                  解決するコマンド
-    hro-2026-0001  1     支援開始の主担当(2つの支援開始)  道総研(2026-10-05)— 道総研 太郎、2026-10-05  北洋銀行(2026-10-07)— 北洋 花子、2026-10-07  kitamono resolve hro-2026-0001 --take ours|theirs
+    ID             番号  食い違い         この複製(ours)                 他の複製(theirs)
+    hro-2026-0001  1     支援開始 (lead)  主担当 北洋銀行(2026-10-07)〔…〕  主担当 道総研(2026-10-05)〔…〕
+    (〔…〕: 北洋銀行 北洋 花子、2026-10-07; then the command: kitamono resolve hro-2026-0001 --take ours|theirs)
 """
 
 from __future__ import annotations
@@ -35,7 +36,22 @@ def side_value(conflict: Conflict, side: str, ref: Reference) -> str:
         value = conflict.ours if side == "ours" else conflict.theirs
         return value if value not in (None, "") else t("log.empty")
     events = conflict.ours_events if side == "ours" else conflict.theirs_events
-    return "、".join(_event_text(event, ref) for event in events) or t("log.empty")
+    parts = [_event_text(event, ref) for event in events]
+    if conflict.kind == "withdrawn":
+        value = conflict.ours if side == "ours" else conflict.theirs
+        parts.insert(0, _withdrawal_text(value, ref) if value else t("conflicts.not_withdrawn"))
+    return "、".join(parts) or t("log.empty")
+
+
+def _withdrawal_text(value: str, ref: Reference) -> str:
+    """A withdrawal as stored in a conflict (its JSON): 取下げ 2026-11-01 道総研「重複して登録」."""
+    import json
+
+    try:
+        data = json.loads(value)
+        return t("conflicts.withdrawal", on=data["on"], by=ref.short_name(data["by"]), reason=data["reason"])
+    except (ValueError, KeyError, TypeError):
+        return value
 
 
 def _event_text(event: Event, ref: Reference) -> str:
