@@ -460,11 +460,12 @@ def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> Sync
         named = {trouble.path for trouble in troubles}
         troubles += [trouble for trouble in case_troubles(repo) if trouble.path not in named]
         if troubles:
-            _stamp_recorded(repo, troubles)
-            result.outcome, result.troubles = "conflicted", troubles
+            result.outcome, result.troubles = "conflicted", _stamp_recorded(repo, troubles)
             return result
-        if not _passes(check, repo, result):
-            return result
+    # Checked before anything is committed, outside the lock (it only reads): others may record meanwhile.
+    if not _passes(check, repo, result):
+        return result
+    with write_lock(repo):
         before_merge = head(root) if merging else None
         result.committed = _commit_local(repo, institution, merging)
         if merging:
