@@ -245,13 +245,13 @@ def test_a_company_name_changed_on_two_clones_stops_sync_until_resolved(network,
         result = network.sync(bank)
         assert result.exit_code == 1
         assert (
-            f"案件 {case_id}: 会社名 (company.name) が「有限会社十勝チーズ工房」(この複製)と"
-            "「十勝チーズ工房株式会社」(他の複製)で競合しています"
-        ) in result.stderr
-        assert f"kitamono case edit {case_id}" in result.stderr
+            f"案件 {case_id}: 会社名 (company.name) が食い違っています。この複製は 有限会社十勝チーズ工房〔北洋銀行 "
+        ) in result.stderr and "、他の複製は 十勝チーズ工房株式会社〔道総研 " in result.stderr
+        assert f"kitamono conflicts で内容を確かめ、kitamono resolve {case_id} --take ours" in result.stderr
+        assert "case edit" not in result.stderr
         assert network.remote_head() == pushed  # nothing pushed
     data = cases_in(bank)[case_id]  # still valid YAML, with the conflict recorded
-    assert data["conflicts"] == [
+    assert [{k: c[k] for k in ("field", "ours", "theirs")} for c in data["conflicts"]] == [
         {"field": "company.name", "ours": "有限会社十勝チーズ工房", "theirs": "十勝チーズ工房株式会社"}
     ]
     assert data["summary"] == "装置の選定も相談" and [e["type"] for e in data["events"]] == ["received", "referred"]
@@ -363,16 +363,27 @@ def test_a_case_deleted_on_one_side_and_changed_on_the_other_stays(network, run)
         assert [e["type"] for e in cases_in(clone)[case_id]["events"]] == ["received", "started", "followed_up"]
 
 
-def test_without_a_remote_sync_keeps_the_local_commit_and_says_what_to_do(tmp_path, git_env, run):
+def test_without_a_remote_sync_commits_nothing_and_says_what_to_do(tmp_path, git_env, run):
     alone = tmp_path / "alone"
     ok(run("init", alone, "--institution", "hro"))
     network = Network.__new__(Network)
     network.run = run
     case_id = network.new(alone, "株式会社十勝チーズ工房")
+    before = subprocess.run(["git", "-C", str(alone), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True,
+                            text=True).stdout  # fmt: skip
     result = run("--repo", alone, "sync")
     assert result.exit_code == 1
     assert "共有リモートが設定されていません" in result.stderr and "git remote add origin" in result.stderr
+    assert "何もコミットしていません" in result.stderr and "コミット済み" not in result.stderr
     assert "Traceback" not in result.stderr
+    after = subprocess.run(["git", "-C", str(alone), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True,
+                           text=True).stdout  # fmt: skip
+    assert after == before  # a refused sync leaves no commit behind
+    assert f"?? cases/2026/{case_id}.yaml" in git(alone, "status", "--porcelain", "-uall")
+
+    git(alone, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    ok(run("--repo", alone, "sync"))
     message = git(alone, "log", "-1", "--format=%B")
     assert f"kitamono sync (hro): 案件 1件 {case_id}" in message and "Kitamono-Institution: hro" in message
     assert git(alone, "status", "--porcelain") == ""

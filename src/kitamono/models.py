@@ -352,12 +352,58 @@ class Event(Strict):
     note: Text | None = None
 
 
+ConflictKind = Literal["field", "two_starts", "after_close", "withdrawn"]
+CONFLICT_KINDS: tuple[str, ...] = ConflictKind.__args__  # type: ignore[attr-defined]
+Take = Literal["ours", "theirs", "value"]
+
+
+class Recorded(Strict):
+    """Who recorded one side of a conflict and when: the commit that brought it (its
+    institution, its author, its day), or the side's own event when git cannot say."""
+
+    institution: Line | None = None
+    person: Line | None = None
+    on: date | None = None
+
+
+class Decision(Strict):
+    """Who settled a conflict (``kitamono resolve``), when, which side was taken, and the value kept."""
+
+    by: Line
+    on: date
+    took: Take
+    person: Line | None = None
+    value: Text | None = None
+
+
 class Conflict(Strict):
-    """Two clones changed the same header field differently; kept until someone resolves it."""
+    """Two clones recorded different things about one case; kept until someone resolves it.
+
+    ``field`` names what differs: a header field (``company.name``) for ``kind: field``; ``lead``
+    for two starts of support (``two_starts``); ``closed`` for events recorded on one side after
+    the other side closed the case (``after_close``); ``withdrawn`` for a case withdrawn on one
+    side and recorded on the other. ``ours``/``theirs`` are each side's value as text; for the
+    kinds about events, ``ours_events`` are the events this clone keeps in the history while the
+    conflict is open and ``theirs_events`` the other clone's, held here until it is resolved.
+    """
 
     field: Line
     ours: Text | None
     theirs: Text | None
+    kind: ConflictKind = "field"
+    ours_events: list[Event] = []
+    theirs_events: list[Event] = []
+    ours_recorded: Recorded | None = None
+    theirs_recorded: Recorded | None = None
+    decided: Decision | None = None
+
+
+class Withdrawal(Strict):
+    """A case withdrawn (取下げ: logged twice or by mistake): who, when and why. It stops counting."""
+
+    by: Line
+    on: date
+    reason: Text
 
 
 class Case(Strict):
@@ -377,6 +423,8 @@ class Case(Strict):
     approved_project: date | None = None  # 地域経済牽引事業計画の承認日
     events: list[Event] = []
     conflicts: list[Conflict] = []
+    resolved_conflicts: list[Conflict] = []  # settled by ``kitamono resolve``: both sides and the decision
+    withdrawn: Withdrawal | None = None  # 取下げ; None while the case counts
 
     @field_validator("id")
     @classmethod

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
+    from kitamono.cli import conflicts
+
     app.command("sync", help=t("sync.help"))(sync)
+    conflicts.register(app)  # what stops a sync, and settling it
     app.command("log", help=t("log.help"))(log)
     app.command("merge-driver", hidden=True, help=t("sync.help_driver"))(merge_driver)
 
@@ -65,12 +68,13 @@ def sync(fmt: TextFormatOpt = None, output: OutputOpt = None) -> None:
 
 def _stop_for_troubles(troubles: list[Trouble]) -> NoReturn:
     """Say what stops the sync, file by file, and end with what to do next."""
-    from kitamono.reports.history import field_label
+    from kitamono.reports.conflicts import conflict_line
 
+    ref = reference(repository()) if any(trouble.conflicts for trouble in troubles) else None
     for trouble in troubles:
         for conflict in trouble.conflicts:
-            name = f"{field_label(conflict.field)} ({conflict.field})"
-            info(t("sync.trouble_conflict", id=trouble.case_id, field=name, ours=conflict.ours, theirs=conflict.theirs))
+            if ref is not None:
+                info(conflict_line(trouble.case_id or trouble.path, conflict, ref))
         if trouble.problem:
             info(trouble.problem)
     first: dict[str, list[str]] = {}

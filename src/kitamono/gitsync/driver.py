@@ -210,8 +210,10 @@ def merge_versions(texts: list[str], case_name: str) -> DriverOutcome:
         text, clean = _line_merge(base, ours, theirs)
         return DriverOutcome(clean, [t("git.driver_unreadable", id=case_name, problem=error)], text, by_fields=False)
     messages = [
-        t("git.driver_conflict", id=case_name, field=c.field, ours=c.ours, theirs=c.theirs) for c in result.conflicts
-    ]
+        t("git.driver_conflict", id=case_name, field=c.field, ours=c.ours, theirs=c.theirs) if c.kind == "field"
+        else t("git.driver_conflict_events", id=case_name, what=t(f"conflicts.what_{c.kind}"))
+        for c in result.conflicts
+    ]  # fmt: skip
     return DriverOutcome(result.clean, messages, result.text)
 
 

@@ -14,15 +14,16 @@ arrived, what stops the sync) and what the user has to act on as ``GitError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
-from kitamono.caseio import CONFLICT_MARKERS, load_case_file
+from kitamono.caseio import CONFLICT_MARKERS, case_text, load_case_file
 from kitamono.checks import Problem
 from kitamono.errors import DataError
-from kitamono.gitsync.clone import Change, case_changes, case_id_of, is_private, shown, trailer
+from kitamono.gitsync.clone import TRAILER, Change, case_changes, case_id_of, is_private, shown, trailer
 from kitamono.gitsync.driver import (
     ATTRIBUTES_FILE,
     attribute_problem,
@@ -49,8 +50,18 @@ from kitamono.gitsync.git import (
     run_git,
 )
 from kitamono.i18n import t
-from kitamono.merge import MergeError, merge_cases, parse_case
-from kitamono.models import Conflict
+from kitamono.merge import (
+    MergeError,
+    describe_value,
+    header_leaves,
+    merge_cases,
+    parse_case,
+    parse_choices,
+    record_key,
+    resolve_conflicts,
+)
+from kitamono.models import Case, CaseLike, Conflict, Recorded
+from kitamono.reference import Reference
 from kitamono.store import (
     CASES_DIR,
     LOCAL_DIR,
@@ -58,6 +69,7 @@ from kitamono.store import (
     Repository,
     atomic_write,
     open_repository,
+    update_case,
     write_lock,
 )
 
@@ -290,6 +302,113 @@ def _finish_merge(texts: list[str], current: str | None, case_id: str) -> str | 
         return None
 
 
+# --- who recorded each side of a conflict ------------------------------------------------------------
+
+
+def _stamp_recorded(repo: Repository, troubles: list[Trouble]) -> list[Trouble]:
+    """Put on each new conflict who recorded each side and when, from the commits of the merge
+    in progress: on this clone's side (HEAD) and the other's (MERGE_HEAD), the commit since their
+    common ancestor from which that side's value has stood. Returns the troubles as now stored."""
+    root = repo.root
+    if not merge_in_progress(root):
+        return troubles
+    base = run_git(root, "merge-base", "HEAD", "MERGE_HEAD").stdout.strip()
+    stamped = []
+    for trouble in troubles:
+        if trouble.kind != "conflicts" or all(_stamped(c) for c in trouble.conflicts):
+            stamped.append(trouble)
+            continue
+        full = root / trouble.path
+        case = load_case_file(full)
+        sides = {side: _side_versions(root, base, ref, trouble.path) for side, ref in
+                 (("ours", "HEAD"), ("theirs", "MERGE_HEAD"))}  # fmt: skip
+        conflicts = [c if _stamped(c) else c.model_copy(update={
+            "ours_recorded": _who(c, "ours", sides["ours"]) or c.ours_recorded,
+            "theirs_recorded": _who(c, "theirs", sides["theirs"]) or c.theirs_recorded,
+        }) for c in case.conflicts]  # fmt: skip
+        updated = case.model_copy(update={"conflicts": conflicts})
+        atomic_write(full, case_text(updated))
+        stamped.append(Trouble(trouble.path, trouble.case_id, "conflicts", conflicts=conflicts))
+    return stamped
+
+
+def _stamped(conflict: Conflict) -> bool:
+    return all(side is not None and side.person for side in (conflict.ours_recorded, conflict.theirs_recorded))
+
+
+def _side_versions(root: Path, base: str, ref: str, path: str) -> list[tuple[Recorded, Case | None]]:
+    """The commits on one side of the merge that changed ``path``, newest first: who made each
+    (institution, person, day) and the case as it left it."""
+    fields = ["%H", "%an", "%aI", f"%(trailers:key={TRAILER},valueonly,separator=%x2C)"]
+    span = f"{base}..{ref}" if base else ref
+    out = run_git(root, "log", f"--format=%x1e{'%x1f'.join(fields)}", span, "--", path).stdout
+    commits = [(record.strip("\n").split("\x1f") + [""] * 4)[:4] for record in out.split("\x1e")[1:]]
+    texts = read_blobs(root, [f"{sha}:{path}" for sha, *_ in commits])
+    versions = []
+    for (_, author, when, institution), text in zip(commits, texts, strict=True):
+        recorded = Recorded(institution=institution.strip() or None, person=author or None,
+                            on=datetime.fromisoformat(when).date())  # fmt: skip
+        try:
+            case = parse_case(text, "blob") if text is not None else None
+        except MergeError:
+            case = None
+        versions.append((recorded, case))
+    return versions
+
+
+def _who(conflict: Conflict, side: str, versions: list[tuple[Recorded, Case | None]]) -> Recorded | None:
+    """The commit from which one side's value has stood (the oldest of the newest run holding it)."""
+    found = None
+    for recorded, case in versions:
+        if case is None or not _holds(conflict, side, case):
+            break
+        found = recorded
+    return found
+
+
+def _holds(conflict: Conflict, side: str, case: Case) -> bool:
+    events = conflict.ours_events if side == "ours" else conflict.theirs_events
+    if conflict.kind == "field" or (conflict.kind == "withdrawn" and not events):
+        value = conflict.ours if side == "ours" else conflict.theirs
+        return describe_value(header_leaves(case).get(conflict.field)) == value
+    present = {record_key(e) for e in case.events}
+    return bool(events) and all(record_key(e) in present for e in events)
+
+
+# --- looking at and settling conflicts --------------------------------------------------------------
+
+
+def _git_person(root: Path) -> str | None:
+    """The name git signs this clone's commits with (as ``git var`` says, settings and variables
+    alike), or None without git."""
+    if not is_work_tree(root):
+        return None
+    ident = run_git(root, "var", "GIT_AUTHOR_IDENT").stdout
+    return ident.partition(" <")[0].strip() or None
+
+
+def cases_with_conflicts(repo: Repository, records: Sequence[CaseLike]) -> list[Case]:
+    """The cases among ``records`` that hold open conflicts, read whole from their files."""
+    return [load_case_file(repo.find_case_file(r.id)) for r in records if r.conflicts]
+
+
+def resolve(repo: Repository, case_id: str, takes: list[str], values: list[str], ref: Reference,
+            by: str, today: date) -> tuple[Case, list[Conflict]]:  # fmt: skip
+    """Settle open conflicts of a case (``kitamono resolve``): the case as written and the
+    conflicts settled. Who decided is this clone's institution (or ``by``) and git's user name;
+    ``sync`` then finishes the merge it stopped."""
+    person = _git_person(repo.root)
+    settled = [0]
+
+    def change(case: Case) -> Case:
+        choices = parse_choices(case, takes, values)
+        settled[0] = len(choices)
+        return resolve_conflicts(case, choices, ref, by, today, person)
+
+    case = update_case(repo, case_id, change)
+    return case, case.resolved_conflicts[len(case.resolved_conflicts) - settled[0]:]
+
+
 def _remote(root: Path) -> tuple[str, str, bool] | None:
     """(remote, branch on the remote, whether the branch already tracks it), or None."""
     branch_result = run_git(root, "symbolic-ref", "--short", "-q", "HEAD")
@@ -311,15 +430,27 @@ def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> Sync
     """Commit, fetch and merge, check, push. Stops (outcome ≠ done) at the first step that fails.
 
     ``check(repo)`` returns the problems of a repository (``checks.check_repository``); any
-    error among them stops the push. The local commit is kept whatever happens later. The
-    repository's write lock is held while case files are merged and committed, not while
-    the network is used.
+    error among them stops the push. A sync that refuses (no remote, a conflict, a problem in
+    this clone's cases) stops before it commits anything; once this clone's changes are
+    committed, the commit is kept whatever happens later (an unreachable remote: the work is
+    safe in this clone). The repository's write lock is held while case files are merged and
+    committed, not while the network is used.
     """
     root = repo.root
     institution = _ready_to_sync(repo)
     result = SyncResult(institution)
+    target = _remote(root)
+    if target is None:
+        result.outcome = "no_remote"
+        return result
+    remote, branch, tracking = target
+    result.remote = remote
+    fetched = run_git(root, "fetch", "-q", remote)
+    remote_ref = f"refs/remotes/{remote}/{branch}"
+    if fetched.returncode == 0:
+        _refuse_private_files(root, remote, remote_ref)
 
-    # 1. Commit this clone's work; nothing unreadable, conflicted or unmerged goes into a commit.
+    # 1. Commit this clone's work; nothing unreadable, conflicted, unmerged or failing the check.
     with write_lock(repo):
         merging = merge_in_progress(root)
         troubles: list[Trouble] = []
@@ -329,26 +460,21 @@ def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> Sync
         named = {trouble.path for trouble in troubles}
         troubles += [trouble for trouble in case_troubles(repo) if trouble.path not in named]
         if troubles:
-            result.outcome, result.troubles = "conflicted", troubles
+            result.outcome, result.troubles = "conflicted", _stamp_recorded(repo, troubles)
             return result
+    # Checked before anything is committed, outside the lock (it only reads): others may record meanwhile.
+    if not _passes(check, repo, result):
+        return result
+    with write_lock(repo):
         before_merge = head(root) if merging else None
         result.committed = _commit_local(repo, institution, merging)
         if merging:
             forget_merges(root)
 
-    # 2. Fetch and merge what the other clones pushed.
-    target = _remote(root)
-    if target is None:
-        result.outcome = "no_remote"
-        return result
-    remote, branch, tracking = target
-    result.remote = remote
-    fetched = run_git(root, "fetch", "-q", remote)
+    # 2. Merge what the other clones pushed (fetched above).
     if fetched.returncode != 0:
         result.outcome, result.reason = "unreachable", last_line(fetched)
         return result
-    remote_ref = f"refs/remotes/{remote}/{branch}"
-    _refuse_private_files(root, remote, remote_ref)
     with write_lock(repo):
         before = before_merge or head(root)
         if not _merge_remote(repo, remote_ref, institution, result):
@@ -357,15 +483,23 @@ def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> Sync
         result.arrived = _arrivals(root, before, after)
 
     # 3. Check what we now hold; push only a repository that passes.
-    found = check(open_repository(root))
-    result.problems = [p for p in found if p.level == "error"]
-    result.warnings += [p.line() for p in found if p.level == "warning"]
-    if result.problems:
-        result.outcome = "check_failed"
+    if not _passes(check, repo, result):
         return result
     if after is not None:
         _push(root, remote, branch, tracking, result)
     return result
+
+
+def _passes(check: Callable[[Repository], list[Problem]], repo: Repository, result: SyncResult) -> bool:
+    """Run the check; its errors stop the sync (``check_failed``), its warnings are passed on."""
+    found = check(open_repository(repo.root))
+    result.problems = [p for p in found if p.level == "error"]
+    warnings = [p.line() for p in found if p.level == "warning"]
+    result.warnings += [line for line in warnings if line not in result.warnings]
+    if result.problems:
+        result.outcome = "check_failed"
+        return False
+    return True
 
 
 def _ready_to_sync(repo: Repository) -> str:
@@ -422,7 +556,7 @@ def _merge_remote(repo: Repository, remote_ref: str, institution: str, result: S
         troubles += [Trouble(path, None, "unmerged", problem=t("git.file_unmerged", path=path))
                      for path in sorted(_unmerged(root)) if path not in named]  # fmt: skip
         if troubles:
-            result.outcome, result.troubles = "conflicted", troubles
+            result.outcome, result.troubles = "conflicted", _stamp_recorded(repo, troubles)
             return False
         concluded = run_git(root, "commit", "-q", "--no-edit")
         if concluded.returncode != 0:
