@@ -549,8 +549,8 @@ def test_staff_can_ask_for_a_team(repo, run, new_case):
 
 
 def test_a_regional_public_body_fills_kan_and_a_kosen_fills_gaku(run, env):
-    got = route_json(run, "--text", "木材加工品の強度試験\n木材加工品の強度試験を依頼したい。", "--municipality", "旭川市",
-                     "--received-by", "北海道銀行", "--team")  # fmt: skip
+    got = route_json(run, "--text", "木材加工品の強度試験\n木材加工品の強度試験を依頼したい。",
+                     "--municipality", "旭川市", "--received-by", "北海道銀行", "--team")  # fmt: skip
     # 旭川市工業技術センター leads and is a municipal body (官); 旭川高専 fits ものづくり in 上川 (学);
     # 北海道銀行 received it (金).
     assert got["team_roles"] == {"industry": None, "academia": "asahikawa_ct", "government": "asahikawa_itc",

@@ -100,7 +100,8 @@ def field_guess(text: str, reference: Reference, title: str | None = None) -> Fi
 
     When the top two are within ``field_near_tie`` (data/routing.yaml) of each other, the field
     the title names wins (of two named there, the one named first: 「コロッケ製造ラインの自動化」
-    is food); ``title`` None is the first line of a text of several lines.
+    is food); a title that names neither leaves the one with more words, and an exact tie the
+    first in data order, said as a tie. ``title`` None is the first line of a text of several lines.
     """
     text = unicodedata.normalize("NFKC", text)
     if title is None:
@@ -139,6 +140,8 @@ def field_guess(text: str, reference: Reference, title: str | None = None) -> Fi
         chosen = min(named, key=lambda f: named[f])
         other = second if chosen == first else first
         return FieldGuess(chosen, words, (chosen, other), by_title=True)
+    if scores[first] > scores[second]:
+        return FieldGuess(first, words)  # the title does not decide: the one with more words, no tie to tell
     return FieldGuess(first, words, (first, second))
 
 

@@ -699,7 +699,7 @@ MESSAGES: dict[str, str] = {
     "routing.kind.subsidy": "Subsidies and grants",
     "routing.need_described": "Need words not read: {words} stand in the description of the business ({parts}), not in what is asked",
     "routing.field_tie_title": "\"{field}\" ({words}) and \"{other}\" ({other_words}) have nearly as many words; the title names \"{field}\", so that is taken",
-    "routing.field_tie_count": "\"{field}\" ({words}) and \"{other}\" ({other_words}) have nearly as many words and the title does not decide; \"{field}\" has more (give --field if it is the other)",
+    "routing.field_tie_count": "\"{field}\" ({words}) and \"{other}\" ({other_words}) have as many words and the title does not decide; \"{field}\" is taken (give --field if it is the other)",
     "routing.clause_ib_specialist": "The inquiry reached {center}. The センター could handle it, but a 北のものづくりネットワーク body nearer the company fits it better, so the センター arranges it with that body",
     "routing.lead_specialist": "Lead {name}: a 北のものづくりネットワーク body serving {place}; the main need \"{need}\" is among its competences and its strengths {words} appear in the text. Nearer and more specialised than the Hokkaido-wide institutions",
     "routing.supporting_specialist": "First supporting {name}: a 北のものづくりネットワーク body serving {place}; the main need \"{need}\" is among its competences and its strengths {words} appear in the text ({receiver} handles it, {name} supports it locally)",

@@ -699,7 +699,7 @@ MESSAGES: dict[str, str] = {
     "routing.kind.subsidy": "補助金・助成金",
     "routing.need_described": "必要な支援として読まなかった語: {words}は会社の説明({parts})の中にあるため、求めていることとしては読みませんでした",
     "routing.field_tie_title": "「{field}」({words})と「{other}」({other_words})の語の数がほぼ同じため、件名が挙げる「{field}」としました",
-    "routing.field_tie_count": "「{field}」({words})と「{other}」({other_words})の語の数がほぼ同じです。件名からは決められないため、語の多い「{field}」としました(違うときは --field で指定してください)",
+    "routing.field_tie_count": "「{field}」({words})と「{other}」({other_words})の語の数が同じで、件名からも決められないため「{field}」としました(違うときは --field で指定してください)",
     "routing.clause_ib_specialist": "{center}に届いた相談です。センターでも対応できますが、地域により近く専門の合う北のものづくりネットワークの参加機関があるため、センターがその機関と調整します",
     "routing.lead_specialist": "主担当は{name}。{place}を担当する北のものづくりネットワークの参加機関で、主な支援「{need}」が支援機能にあり、強みの{words}が文面に出てきます。全道の機関より近く専門が合うため、主担当に提案します",
     "routing.supporting_specialist": "協力の最初に{name}。{place}を担当する北のものづくりネットワークの参加機関で、主な支援「{need}」が支援機能にあり、強みの{words}が文面に出てきます({receiver}が対応し、{name}が地域で支えます)",
