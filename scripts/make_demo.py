@@ -595,6 +595,19 @@ CASES = [
       "チーズ製造で出る乳清の活用",
       "チーズを作るときに出る乳清を飲料に使えないか。",
       needs=["food_processing", "rnd"]),
+    C("hsc", "2026-08-24", "phone", "株式会社釧路マリン機工", "釧路市", "monozukuri",
+      "国の補助金と高専との共同研究",
+      "ものづくり補助金に応募し、地元の高専と共同研究をしたい。",
+      ("refer", "2026-08-31", "hsc", "hokkaido_meti"),
+      ("refer", "2026-08-31", "hsc", "kushiro_ct"),
+      needs=["subsidy", "science"]),
+    C("hro", "2026-09-14", "visit", "株式会社札幌ロボテック", "札幌市", "monozukuri",
+      "高専の研究シーズを探したい",
+      "食品工場向けロボットハンドの共同研究の相手を、道内の高専から探したい。",
+      ("refer", "2026-09-24", "hro", "hakodate_ct"),
+      ("refer", "2026-09-24", "hro", "tomakomai_ct"),
+      ("refer", "2026-09-24", "hro", "asahikawa_ct"),
+      needs=["science"]),
 ]  # fmt: skip
 
 

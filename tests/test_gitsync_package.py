@@ -105,7 +105,7 @@ WRITING_COMMANDS = {
     "case new": ["case", "new", "--no-input", "--company", "株式会社釧路水産", "--municipality", "釧路市",
                  "--title", "冷凍設備の更新資金", "--received-on", "2026-11-21", "--channel", "phone"],
     "case start": ["case", "start", "hro-2026-0001", "--lead", "hro", "--date", "2026-11-25"],
-    "route --apply": ["route", "hro-2026-0001", "--apply", "--yes"],
+    "route --apply": ["route", "hro-2026-0001", "--apply", "--yes", "--team"],  # a team: something to record
     "import": ["import", "{log}"],
 }  # fmt: skip
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from kitamono.errors import CaseRuleError
@@ -74,18 +75,74 @@ def last_contact(case: CaseLike, as_of: date | None = None) -> date | None:
     return events[-1].date if events else None
 
 
-def suggest_field(text: str, reference: Reference) -> str:
+def suggest_field(text: str, reference: Reference, title: str | None = None) -> str:
     """The support field whose keywords appear most in ``text``; ``other`` when none do.
 
-    Full-width letters and digits count as their ASCII forms (ＩｏＴ is IoT).
+    Full-width letters and digits count as their ASCII forms (ＩｏＴ is IoT). ``field_guess``
+    says how (a near tie goes to the field the title names).
+    """
+    return field_guess(text, reference, title).field
+
+
+@dataclass(frozen=True)
+class FieldGuess:
+    """A suggested field, the keywords each field had in the text, and the near tie it settled."""
+
+    field: str
+    words: dict[str, list[str]]  # field id -> its keywords found, in order of appearance
+    tie: tuple[str, str] | None = None  # the two fields (the chosen one first) when they nearly tied
+    by_title: bool = False  # the tie went to the field the title names
+
+
+def field_guess(text: str, reference: Reference, title: str | None = None) -> FieldGuess:
+    """Count the different keywords of each field in ``text``, a longer keyword hiding the ones
+    inside it (「製造ライン」 is one word, its 「製造」 not counted); the field with most wins.
+
+    When the top two are within ``field_near_tie`` (data/routing.yaml) of each other, the field
+    the title names wins (of two named there, the one named first: 「コロッケ製造ラインの自動化」
+    is food); a title that names neither leaves the one with more words, and an exact tie the
+    first in data order, said as a tie. ``title`` None is the first line of a text of several lines.
     """
     text = unicodedata.normalize("NFKC", text)
-    scores = {
-        field_id: sum(text.count(word) for word in spec.keywords)
-        for field_id, spec in reference.fields.items()
-    }
-    best = max(scores.items(), key=lambda item: item[1], default=("other", 0))
-    return best[0] if best[1] > 0 else "other"
+    if title is None:
+        lines = text.strip().splitlines()
+        title = lines[0] if len(lines) > 1 else ""
+    title = unicodedata.normalize("NFKC", title)
+    hits: list[tuple[int, int, str, str]] = []
+    for field_id, spec in reference.fields.items():
+        for word in spec.keywords:
+            needle = unicodedata.normalize("NFKC", word)
+            start = text.find(needle)
+            while needle and start >= 0:
+                hits.append((start, start + len(needle), word, field_id))
+                start = text.find(needle, start + 1)
+    kept = sorted(
+        hit for hit in hits
+        if not any(o[0] <= hit[0] and hit[1] <= o[1] and o[1] - o[0] > hit[1] - hit[0] for o in hits)
+    )  # fmt: skip
+    words: dict[str, list[str]] = {}
+    for _, _, word, field_id in kept:
+        if word not in words.setdefault(field_id, []):
+            words[field_id].append(word)
+    scores = {field_id: len(words.get(field_id, [])) for field_id in reference.fields}  # distinct words
+    ranked = sorted((f for f in scores if scores[f] > 0), key=lambda f: -scores[f])
+    if not ranked:
+        return FieldGuess("other", {})
+    near = reference.routing.field_near_tie if reference.routing else 1
+    if len(ranked) < 2 or scores[ranked[0]] - scores[ranked[1]] > near:
+        return FieldGuess(ranked[0], words)
+    first, second = ranked[0], ranked[1]
+    at = text.find(title) if title.strip() else -1
+    end = at + len(title) if at >= 0 else 0
+    named = {f: min(h[0] for h in kept if h[3] == f and h[1] <= end) for f in (first, second)
+             if any(h[3] == f and h[1] <= end for h in kept)}  # fmt: skip
+    if named:
+        chosen = min(named, key=lambda f: named[f])
+        other = second if chosen == first else first
+        return FieldGuess(chosen, words, (chosen, other), by_title=True)
+    if scores[first] > scores[second]:
+        return FieldGuess(first, words)  # the title does not decide: the one with more words, no tie to tell
+    return FieldGuess(first, words, (first, second))
 
 
 def plan_fit(case_field: str, municipality: str, reference: Reference) -> tuple[list[str], bool]:

@@ -54,6 +54,7 @@ Competence = Literal[
     "regional",  # 地域振興
     "life_science",  # 生命工学
     "advanced_electronics",  # 先端エレクトロニクス
+    "subsidy",  # 補助金・助成金の申請(融資とは別)
 ]
 COMPETENCES: tuple[str, ...] = Competence.__args__  # type: ignore[attr-defined]
 
@@ -154,6 +155,7 @@ class Strategy(Strict):
 
     text: str
     fields: list[FieldId] = []
+    words: list[str] = []  # the line's own words that an inquiry may name (routing's plan fit)
 
 
 class BasicPlan(Strict):
@@ -262,6 +264,25 @@ class ExternalBody(Strict):
     with_needs: list[Competence] = []
 
 
+class TeamRules(Strict):
+    """When a 産学官金 team is suggested (3(2)②エ) and who may fill its 官 and 金."""
+
+    after_days: int = Field(ge=1)  # referred or reported this long without support starting
+    government: list[str] = Field(min_length=1)  # 官: public bodies, the first that already works on the case
+    finance: list[str] = Field(min_length=1)  # 金: the banks, the company's own first
+
+
+class SubsidyProgramme(Strict):
+    """A family of subsidies or grants and the body whose programmes fit it (3(1), 1(4), 1(6))."""
+
+    id: str
+    words: list[str] = []  # words of the inquiry that name it
+    with_needs: list[Competence] = []  # or: other needs of the inquiry that point to it
+    lead: str
+    named: list[str] = []  # bodies named beside the lead (the 経済産業局 for national programmes)
+    default: bool = False  # the programme when nothing names one
+
+
 class RoutingRules(Strict):
     """The inputs of routing (data/routing.yaml); the rules themselves are in routing.py."""
 
@@ -269,11 +290,14 @@ class RoutingRules(Strict):
     external_needs: list[Competence]
     external_bodies: list[ExternalBody]
     academia_needs: list[Competence]
-    team_min_kinds: int = Field(ge=2)
-    team_after_referrals: int = Field(ge=1)
+    team: TeamRules
     regional_limit: int = Field(ge=1)
     not_needs: list[str] = []
     nearby: dict[str, list[str]] = {}
+    subsidies: list[SubsidyProgramme] = []
+    asking: list[str] = []  # words that make a sentence an ask: its needs count
+    describing: list[str] = []  # words that make a sentence (without an ask) a description of the business
+    field_near_tie: int = Field(default=1, ge=0)  # fields this close in words are a near tie
 
     @model_validator(mode="after")
     def _every_need_once(self) -> RoutingRules:
@@ -286,6 +310,8 @@ class RoutingRules(Strict):
         missing = [c for c in COMPETENCES if c not in seen]
         if missing:
             raise ValueError(f"kinds: no kind of help has {', '.join(missing)}")
+        if self.subsidies and sum(1 for p in self.subsidies if p.default) != 1:
+            raise ValueError("subsidies: exactly one programme must have default: true")
         for area, near in self.nearby.items():
             for name in (area, *near):
                 if name not in SUBPREFECTURES:

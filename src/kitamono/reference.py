@@ -379,7 +379,7 @@ def _cross_check(ref: Reference, dirs: list[Path]) -> None:
     areas = set(SUBPREFECTURES) | {ALL_HOKKAIDO}
     for inst in ref.institutions.values():
         for area in inst.area:
-            if area not in areas:
+            if area not in areas and area not in ref.municipalities:  # a 振興局, 全道 or a municipality
                 path = _where(dirs, "institutions.yaml")
                 raise DataError(f"{path}: institutions({inst.id}).area: {t('data.unknown_area', value=area)}")
     for plan in ref.plans.values():
@@ -393,6 +393,8 @@ def _cross_check(ref: Reference, dirs: list[Path]) -> None:
                 )
     if ref.routing is not None:
         named = [i for k in ref.routing.kinds for i in k.institutions] + [b.id for b in ref.routing.external_bodies]
+        named += ref.routing.team.government + ref.routing.team.finance
+        named += [i for p in ref.routing.subsidies for i in (p.lead, *p.named)]
         for ident in named:
             if ident not in ref.institutions:
                 path = _where(dirs, "routing.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,6 +55,7 @@ def route(
         str | None, text_option("--received-by", "routing.opt_received_by", complete.institutions)
     ] = None,
     bank: Annotated[str | None, text_option("--bank", "routing.opt_bank")] = None,
+    team: Annotated[bool, typer.Option("--team", help=t("routing.opt_team"))] = False,
     apply: Annotated[bool, typer.Option("--apply", help=t("routing.opt_apply"))] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help=t("routing.opt_yes"))] = False,
     date: Annotated[str | None, text_option("--date", "routing.opt_date")] = None,
@@ -76,7 +78,7 @@ def route(
         ref = reference(repo)
         receiver = received_by or (repo.local.institution if repo is not None else None) or ref.center().id
         inquiry = Inquiry(text=text or "", municipality=municipality, received_by=receiver, field=field,
-                          needs=tuple(split_list(needs)), bank=bank)  # fmt: skip
+                          needs=tuple(split_list(needs)), bank=bank, team_asked=team)  # fmt: skip
         emit(routing_report(suggest(inquiry, ref), ref), fmt, output)
         return
 
@@ -91,19 +93,21 @@ def route(
     repo = repository()
     ref = reference(repo)
     case = load_case(repo, case_id)
-    routing = route_case(case, ref)
-    emit(routing_report(routing, ref), fmt, output)
-    if apply:
-        _apply(repo, case, routing, ref, date, yes)
-
-
-def _apply(repo: Repository, case: Case, routing: Routing, ref: Reference, date: str | None, yes: bool) -> None:
-    from kitamono.casework import record_events
     from kitamono.fiscal import parse_date
-    from kitamono.routing import routing_events
 
     now = today()
-    when = parse_date(date, today=now) if date else now
+    when = parse_date(date, today=now) if date else now  # how long the case has waited, as of this day
+    routing = route_case(case, ref, when, team=team)
+    emit(routing_report(routing, ref), fmt, output)
+    if apply:
+        _apply(repo, case, routing, ref, when, now, yes)
+
+
+def _apply(repo: Repository, case: Case, routing: Routing, ref: Reference, when: dt.date, now: dt.date,
+           yes: bool) -> None:  # fmt: skip
+    from kitamono.casework import record_events
+    from kitamono.routing import routing_events
+
     events = routing_events(case, routing, ref, when, now)
     if not events:
         info(t("routing.nothing_to_record", id=case.id))
@@ -128,6 +132,10 @@ def _event_lines(events: list[Event], ref: Reference) -> list[str]:
         if event.type == "team_formed":
             members = "、".join(ref.short_name(i) for i in event.members)
             lines.append(t("routing.planned_team", members=members, **values))
+        elif event.type == "started":
+            supporting = "、".join(ref.short_name(i) for i in event.supporting)
+            lines.append(t("routing.planned_started", lead=ref.short_name(event.lead), supporting=supporting,
+                           **values))  # fmt: skip
         else:
             lines.append(t("routing.planned_referred", to=ref.short_name(event.to), **values))
     return lines

@@ -43,6 +43,8 @@ def routing_report(routing: Routing, ref: Reference) -> Report:
         "academia": list(routing.academia),
         "external": list(routing.external),
         "team": list(routing.team),
+        "team_roles": _roles(routing),
+        "government": list(routing.government),
         "plan_fit": {
             "plan": routing.plan_fit.plan,
             "plans": list(routing.plan_fit.plans),
@@ -54,11 +56,21 @@ def routing_report(routing: Routing, ref: Reference) -> Report:
     return Report(title, [decisions, reasons], document)
 
 
+def _roles(routing: Routing) -> dict[str, str | None] | None:
+    """Who fills each letter of a suggested team (ids; ``industry`` is the company's name)."""
+    roles = routing.team_roles
+    if roles is None:
+        return None
+    return {"industry": roles.industry, "academia": roles.academia, "government": roles.government,
+            "finance": roles.finance, "coordinator": roles.coordinator}  # fmt: skip
+
+
 def suggestion_lines(routing: Routing, ref: Reference) -> list[str]:
     """A few lines for ``case new``: the suggestion at a glance and how to see why / record it."""
     lines = [t("routing.suggestion_head", clause=routing.clause)]
     shown = {"routing.row_lead", "routing.row_coordinator", "routing.row_supporting", "routing.row_regional",
-             "routing.row_academia", "routing.row_external", "routing.row_team"}  # fmt: skip
+             "routing.row_academia", "routing.row_external", "routing.row_government",
+             "routing.row_team"}  # fmt: skip
     for key, value in _decisions(routing, ref, keys=True):
         if key in shown and value:
             lines.append(f"  {t(key)}: {value}")
@@ -90,6 +102,7 @@ def _decisions(routing: Routing, ref: Reference, keys: bool = False) -> list[tup
         ("routing.row_regional", names(routing.regional)),
         ("routing.row_academia", names(routing.academia)),
         ("routing.row_external", names(routing.external)),
+        ("routing.row_government", names(routing.government)),
         ("routing.row_team", names(routing.team)),
         ("routing.row_plan", "、".join(ref.plans[p].name for p in fit.plans) or t("routing.fit_no_plan")),
         ("routing.row_fit", fit_text),
