@@ -380,7 +380,7 @@ def test_output_file_format_from_its_extension(small, run, tmp_path):
 def test_an_unknown_format_is_a_usage_error(repo, run):
     result = run("targets", "--format", "pdf")
     assert result.exit_code == 2
-    assert "'pdf'" in result.stderr
+    assert "「pdf」" in result.stderr
     assert all(f"'{name}'" in result.stderr for name in ("table", "markdown", "xlsx", "html"))
 
 
