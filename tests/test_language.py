@@ -11,6 +11,7 @@ plan's own terms given beside their English gloss (基本計画, 振興局 …),
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ sys.stdout.write(json.dumps(helps))
 
 
 def _helps(lang: str) -> dict[str, str]:
-    env = {"KITAMONO_LANG": lang, "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    env = {**os.environ, "KITAMONO_LANG": lang, "COLUMNS": "100"}
     done = subprocess.run([sys.executable, "-c", HELP_WALK], capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout)
 
