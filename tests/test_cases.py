@@ -147,8 +147,6 @@ NEW = ["case", "new", "--no-input", "--company", "株式会社テスト", "--tit
         ([*NEW, "--municipality", "帯広市", "--received-on", "2027-01-05"], ["2027-01-05", "未来"]),
         ([*NEW, "--municipality", "帯広市", "--received-on", "令和元年4月30日"], ["令和元年4月30日"]),
         ([*NEW, "--municipality", "帯広市", "--received-on", "2019-02-30"], ["2019-02-30"]),
-        ([*NEW, "--municipality", "帯広市", "--received-on", "2019-05-14", "--channel", "fax"], ["fax"]),
-        ([*NEW, "--municipality", "帯広市", "--received-on", "2019-05-14", "--needs", "magic"], ["magic"]),
         (
             ["case", "new", "--no-input", "--municipality", "帯広市", "--title", "相談", "--channel", "phone"],
             ["--company"],

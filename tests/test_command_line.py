@@ -54,7 +54,8 @@ def test_kitamono_leaves_typer_as_it_found_it(runner):
 
 def test_the_choices_of_format_are_in_the_help_and_any_case_is_accepted(repo, run, new_case):
     assert "table|plain|markdown|csv|json|xlsx|html" in run("targets", "-h").stdout
-    assert "table|plain|markdown|csv|json>" in run("sync", "-h").stdout  # sync writes text only
+    assert "[table|plain|markdown|csv|json]" in run("sync", "-h").stdout  # sync writes text only
+    assert "[plain|json]" in run("check", "-h").stdout  # check writes its lines, or their JSON
     new_case()
     listed = run("case", "list", "--format", "JSON")
     assert listed.exit_code == 0 and listed.stdout.startswith("[")
@@ -65,8 +66,8 @@ def test_the_choices_of_format_are_in_the_help_and_any_case_is_accepted(repo, ru
 def test_the_format_choices_are_the_formats_kitamono_renders():
     from typing import get_args
 
-    from kitamono.cli.common import Format, TextFormat
     from kitamono.render import FORMATS
+    from kitamono.reports.rows import Format, TextFormat
 
     assert get_args(Format) == FORMATS
     assert set(get_args(TextFormat)) == set(FORMATS) - {"xlsx", "html"}

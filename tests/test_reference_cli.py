@@ -75,7 +75,7 @@ def test_institutions_json_has_the_stable_keys(outside, run):
 
 def test_unknown_kind_is_one_line(outside, run):
     result = run("institutions", "--kind", "bank")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: the choices are in --help
     assert result.stderr.count("\n") == 1 and "bank" in result.stderr
 
 

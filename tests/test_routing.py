@@ -724,11 +724,6 @@ def test_a_bad_rules_file_is_named(repo, run):
             ["--text", "試作", "--municipality", "帯広市", "--received-by", "北洋"],
             "エラー: 機関「北洋」は登録されていません",
         ),
-        (
-            ["--text", "試作", "--municipality", "帯広市", "--needs", "marketing"],
-            "エラー: 必要な支援「marketing」は語彙にありません",
-        ),
-        (["--text", "試作", "--municipality", "帯広市", "--field", "fish"], "エラー: 分野「fish」はありません"),
         (["--text", "試作"], "エラー: --text には --municipality が必要です"),
         ([], "エラー: 案件ID か --text のどちらか一方を指定してください"),
         (["hro-2019-0001", "--text", "試作"], "エラー: 案件ID か --text のどちらか一方を指定してください"),

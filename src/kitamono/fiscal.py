@@ -210,16 +210,17 @@ def format_date(d: date, era: bool = False) -> str:
         return d.isoformat()
     for e in ERAS:
         if e.contains(d):
-            return f"{e.name}{_era_year_text(d.year - e.start.year + 1)}年{d.month}月{d.day}日"
+            year = _era_year_text(d.year - e.start.year + 1)
+            return t("fiscal.date_era", era=_era_name(e), y=year, m=d.month, d=d.day)
     raise InputError(t("fiscal.no_era", value=d.isoformat()))
 
 
 def format_fiscal_year(fy: int, era: bool = False) -> str:
     """2019年度, or 令和元年度 with era (FY2018 is 平成30年度)."""
     if not era:
-        return f"{fy}年度"
+        return t("fiscal.fy", fy=fy)
     e, n = _fiscal_year_era(fy)
-    return f"{e.name}{_era_year_text(n)}年度"
+    return t("fiscal.fy_era", era=_era_name(e), n=_era_year_text(n))
 
 
 def short_fiscal_year(fy: int) -> str:
@@ -230,7 +231,7 @@ def short_fiscal_year(fy: int) -> str:
 
 def format_quarter(fy: int, q: int, era: bool = False) -> str:
     """2019年度 第3四半期, or 令和元年度 第3四半期 with era."""
-    return f"{format_fiscal_year(fy, era)} 第{q}四半期"
+    return t("fiscal.quarter", fy=format_fiscal_year(fy, era), q=q)
 
 
 def format_period(fys: Iterable[int], era: bool = False) -> str:
@@ -242,10 +243,11 @@ def format_period(fys: Iterable[int], era: bool = False) -> str:
     if first == last:
         return format_fiscal_year(first, era)
     if not era:
-        return f"{first}–{last}年度"
+        return t("fiscal.period", first=first, last=last)
     (first_era, first_n), (last_era, last_n) = _fiscal_year_era(first), _fiscal_year_era(last)
     if first_era == last_era:
-        return f"{first_era.name}{_era_year_text(first_n)}–{_era_year_text(last_n)}年度"
+        first_text, last_text = _era_year_text(first_n), _era_year_text(last_n)
+        return t("fiscal.period_era", era=_era_name(first_era), first=first_text, last=last_text)
     return f"{format_fiscal_year(first, True)}–{format_fiscal_year(last, True)}"
 
 
@@ -262,4 +264,9 @@ def _fiscal_year_era(fy: int) -> tuple[Era, int]:
 
 
 def _era_year_text(n: int) -> str:
-    return "元" if n == 1 else str(n)
+    return t("fiscal.first_year") if n == 1 else str(n)
+
+
+def _era_name(e: Era) -> str:
+    """令和, or Reiwa in English."""
+    return t(f"fiscal.era_{e.letter}")

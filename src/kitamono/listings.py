@@ -19,8 +19,11 @@ from kitamono.reports.rows import ABSENT, Column, Keyed, Report, Rows, Table
 
 def fields_report(ref: Reference) -> Report:
     plans_per_field = {f: sum(1 for p in ref.plans.values() if f in p.fields) for f in FIELD_IDS}
+    names = {f.name: ref.field_name(f.id) for f in ref.fields.values()}  # the JSON keeps the data's own
+    descriptions = {f.description: ref.field_description(f.id) for f in ref.fields.values()}
     columns = [
-        Column("id", t("col.id")), Column("name", t("col.field_name")), Column("description", t("col.description")),
+        Column("id", t("col.id")), Column("name", t("col.field_name"), show=lambda name: names.get(name, name)),
+        Column("description", t("col.description"), show=lambda text: descriptions.get(text, text)),
         Column("plans", t("col.plans"), numeric=True), Column("keywords", t("col.keywords")),
     ]  # fmt: skip
     rows = [[f.id, f.name, f.description, plans_per_field[f.id], f.keywords] for f in ref.fields.values()]
@@ -104,7 +107,8 @@ def municipalities_report(ref: Reference, subprefecture: str | None = None) -> R
     chosen = [m for m in ref.municipalities.values() if subprefecture is None or m.subprefecture == subprefecture]
     chosen.sort(key=lambda m: m.code)
     columns = [
-        Column("code", t("col.code")), Column("name", t("col.municipality")), Column("kind", t("col.kind")),
+        Column("code", t("col.code")), Column("name", t("col.municipality")),
+        Column("kind", t("col.kind"), show=lambda k: label("municipality_kind", k)),
         Column("subprefecture", t("col.subprefecture")),
         Column("plans", t("col.plans_of_municipality"), show=lambda ids: [ref.plans[p].name for p in ids]),
     ]  # fmt: skip
@@ -158,24 +162,12 @@ class CaseFilter:
     def parse(cls, ref: Reference, *, fy: str | None = None, status: str | None = None, field: str | None = None,
               institution: str | None = None, municipality: str | None = None, plan: str | None = None,
               text: str | None = None) -> CaseFilter:  # fmt: skip
-        from kitamono.errors import InputError
         from kitamono.fiscal import parse_fiscal_year
-        from kitamono.models import CASE_FIELDS, STATUSES
 
-        if status is not None:
-            by_label = {label("status", s): s for s in STATUSES}
-            if status not in STATUSES and status not in by_label:
-                raise InputError(t("opt.bad_status", value=status, choices="、".join(by_label)))
-            status = by_label.get(status, status)
-        if field is not None:
-            by_name = {ref.field_name(f): f for f in CASE_FIELDS}
-            if field not in CASE_FIELDS and field not in by_name:
-                raise InputError(t("opt.bad_field", value=field, choices=", ".join(CASE_FIELDS)))
-            field = by_name.get(field, field)
         return cls(
             fy=parse_fiscal_year(fy) if fy else None,
-            status=status,
-            field=field,
+            status=ref.choice("status", status) if status is not None else None,
+            field=ref.choice("field", field) if field is not None else None,
             institution=ref.institution(institution).id if institution else None,
             municipality=ref.municipality(municipality).name if municipality else None,
             plan_municipalities=set(ref.plan(plan).municipalities) if plan else None,

@@ -115,6 +115,8 @@ class SupportField(Strict):
     name: str
     description: str
     keywords: list[str]
+    name_en: str | None = None  # the name and description kitamono shows in English
+    description_en: str | None = None
 
 
 class Institution(Strict):

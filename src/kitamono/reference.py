@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 from kitamono import __version__, cache, models
 from kitamono.caseio import read_yaml, validation_message
 from kitamono.errors import DataError, InputError
-from kitamono.i18n import catalogue, label, t
+from kitamono.i18n import catalogue, label, lang, t
 from kitamono.models import (
     ALL_HOKKAIDO,
     CASE_FIELDS,
@@ -154,9 +154,17 @@ class Reference:
         return inst.short_name if inst else ident
 
     def field_name(self, field_id: str) -> str:
-        """A support field's name (食料品製造関連); ``other`` and unknown ids by their label."""
+        """A support field's name in the user's language (食料品製造関連, with ``KITAMONO_LANG=en``
+        its ``name_en``); ``other`` and unknown ids by their label."""
         spec = self.fields.get(field_id)
-        return spec.name if spec else label("field", field_id)
+        if spec is None:
+            return label("field", field_id)
+        return (spec.name_en or spec.name) if lang() == "en" else spec.name
+
+    def field_description(self, field_id: str) -> str:
+        """A support field's description in the user's language."""
+        spec = self.fields[field_id]
+        return (spec.description_en or spec.description) if lang() == "en" else spec.description
 
 
 #: The closed choices a person types, and their ids in the order kitamono lists them.
@@ -236,7 +244,7 @@ def load_reference(extra_dir: Path | None = None, cache_dir: Path | None = None)
 
 
 CACHE_NAME = "reference.pickle"
-CACHE_VERSION = f"{__version__}/2"
+CACHE_VERSION = f"{__version__}/3"
 
 
 class _CacheUnpickler(cache.SafeUnpickler):
@@ -335,9 +343,9 @@ def _needs_vocabulary(path: Path) -> dict[str, list[str]]:
 def _builtin_words(kind: str, ids: tuple[str, ...]) -> dict[str, str]:
     """A choice's ids and the labels kitamono prints for them, in Japanese and in English."""
     words = {squash(ident): ident for ident in ids}
-    for lang in ("ja", "en"):
+    for language in ("ja", "en"):
         for ident in ids:
-            text = catalogue(lang).get(f"{kind}.{ident}")
+            text = catalogue(language).get(f"{kind}.{ident}")
             if text:
                 words.setdefault(squash(text), ident)
     return words

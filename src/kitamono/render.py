@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kitamono.controls import printable
+from kitamono.i18n import t
 from kitamono.reports.rows import ABSENT, FORMATS, Chart, Report, Table
 
 #: The format ``-o FILE`` asks for by its extension.
@@ -50,7 +51,7 @@ def cell_text(value: Any, era: bool = False) -> str:
     if isinstance(value, float):
         return f"{value:.1f}".removesuffix(".0")  # 96.7, 100
     if isinstance(value, (list, tuple)):
-        return "、".join(cell_text(v, era) for v in value)
+        return t("list.sep").join(cell_text(v, era) for v in value)
     return str(value)
 
 
@@ -114,7 +115,8 @@ def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
         parts.append(f"# {shown(report.title)}\n")
     for table in tables:
         if multiple and table.title:
-            parts.append(f"## {shown(table.title)}\n" if markdown else f"【{shown(table.title)}】")
+            title = shown(table.title)
+            parts.append(f"## {title}\n" if markdown else t("render.table_title", title=title))
         rows = list(shown_rows(table, lambda v: shown(cell_text(v, era))))
         align = ["right" if table.columns[n].numeric else "left" for n in table.shown_columns]
         text = tabulate(

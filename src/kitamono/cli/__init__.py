@@ -8,6 +8,7 @@ unless ``KITAMONO_DEBUG=1``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +20,7 @@ from kitamono.i18n import t
 
 if TYPE_CHECKING:
     # The Click bundled with Typer: what Typer's classes take (``typer.Context`` is a subclass of it).
-    from typer._click import Context, Parameter
+    from typer._click import Context, HelpFormatter, Parameter
 
 
 def _in_language(option: TyperOption | None) -> TyperOption | None:
@@ -29,18 +30,215 @@ def _in_language(option: TyperOption | None) -> TyperOption | None:
     return option
 
 
-class Command(TyperCommand):
-    """Every command: its ``-h/--help`` in the user's language."""
+class _InLanguage:
+    """What commands and groups share: ``-h/--help``, the usage line, usage errors that know their command."""
 
     def get_help_option(self, ctx: Context) -> TyperOption | None:
-        return _in_language(super().get_help_option(ctx))
+        return _in_language(super().get_help_option(ctx))  # type: ignore[misc]
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except typer.TyperException as error:  # a usage error the parser raised without its command
+            if getattr(error, "ctx", False) is None:
+                error.ctx = ctx  # type: ignore[attr-defined]
+            raise
 
 
-class Group(TyperGroup):
-    """Every command group: its ``-h/--help`` in the user's language."""
+class Command(_InLanguage, TyperCommand):
+    """Every command: its help (headings, value names, ``-h/--help``) in the user's language."""
 
-    def get_help_option(self, ctx: Context) -> TyperOption | None:
-        return _in_language(super().get_help_option(ctx))
+    def format_usage(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _write_usage(self, ctx, formatter)
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _write_params(self, ctx, formatter)
+
+
+class Group(_InLanguage, TyperGroup):
+    """Every command group: its help in the user's language; an unknown command named in it, near
+    names suggested."""
+
+    def format_usage(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _write_usage(self, ctx, formatter, t("help.command_metavar"))
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _write_params(self, ctx, formatter)
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width)))
+        if rows:
+            with formatter.section(t("help.commands")):
+                _write_rows(formatter, rows)
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None and not ctx.resilient_parsing:
+            import difflib
+
+            shown = [n for n in self.list_commands(ctx) if not getattr(self.get_command(ctx, n), "hidden", False)]
+            near = difflib.get_close_matches(name, shown, n=3)
+            ctx.fail(t("usage.no_command", name=name) + (t("usage.did_you_mean", names=_quoted(near)) if near else ""))
+        return super().resolve_command(ctx, args)
+
+
+# --- help and usage errors in the user's language -------------------------------------------------
+# Click writes its help and its usage errors in English ("Usage:", "Options", "Error: No such
+# command 'lsit'."), and Typer names value types as a programmer would (<str>, <list[str]>). The
+# classes above write both with the user's words, through Click's own formatter and exceptions.
+
+#: Value names as commands declare them (``metavar=``) -> the catalogue key of their display name.
+_METAVARS = {
+    "DATE": "metavar.date", "INST": "metavar.institution", "MUNICIPALITY": "metavar.municipality",
+    "FY": "metavar.fy", "Q": "metavar.quarter", "ID": "metavar.case_id", "FILE": "metavar.file",
+    "PATH": "metavar.path",
+}  # fmt: skip
+
+
+def _quoted(names: list[str]) -> str:
+    return t("routing.sep").join(t("usage.quoted", name=name) for name in names)
+
+
+def _value_name(param: Parameter) -> str:
+    """What a parameter's value is called in help: 日付, 機関, [来訪|電話|…], 文字列 …"""
+    from kitamono.cli.common import metavar_labels
+
+    metavar = (param.metavar or "").strip("[]") or None
+    if metavar is None:
+        return t("metavar.text")
+    if metavar in _METAVARS:
+        return t(_METAVARS[metavar])
+    return metavar_labels(param.metavar or "") or metavar
+
+
+def _is_flag(param: Parameter) -> bool:
+    return bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
+
+
+def _usage_piece(param: Parameter) -> str:
+    name = _value_name(param)
+    name = name if param.required else f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def _write_usage(command: Any, ctx: Context, formatter: HelpFormatter, tail: str = "") -> None:
+    pieces = [t("help.options_metavar")]
+    pieces += [_usage_piece(p) for p in command.get_params(ctx) if p.param_type_name == "argument"]
+    formatter.write_usage(ctx.command_path, " ".join([*pieces, tail]).strip(), prefix=t("help.usage") + ": ")
+
+
+def _help_record(param: Parameter, ctx: Context) -> tuple[str, str] | None:
+    if getattr(param, "hidden", False):
+        return None
+    if param.param_type_name == "argument":
+        name = _value_name(param)
+    else:
+        opts = sorted(param.opts, key=lambda o: o.startswith("--"))  # -f, --format
+        name = ", ".join(opts) + (" / " + ", ".join(param.secondary_opts) if param.secondary_opts else "")
+        if not _is_flag(param):
+            name += " " + _value_name(param) + ("..." if param.multiple else "")
+    extra = []
+    default = param.default
+    if getattr(param, "show_default", False) is True and default not in (None, False, "", (), []):
+        extra.append(t("help.default", value=default))
+    if param.required:
+        extra.append(t("help.required"))
+    text = getattr(param, "help", None) or ""
+    if extra:
+        text = f"{text}  [{'; '.join(extra)}]".strip()
+    return name, text
+
+
+def _write_params(command: Any, ctx: Context, formatter: HelpFormatter) -> None:
+    records = [(p.param_type_name, _help_record(p, ctx)) for p in command.get_params(ctx)]
+    for kind, heading in (("argument", "help.arguments"), ("option", "help.options")):
+        rows = [record for k, record in records if k == kind and record is not None]
+        if rows:
+            with formatter.section(t(heading)):
+                _write_rows(formatter, rows)
+
+
+def _write_rows(formatter: HelpFormatter, rows: list[tuple[str, str]]) -> None:
+    """Terms and their help in two columns, measured as a terminal shows them (日付 takes four)."""
+    from kitamono.sheets import display_width
+
+    first = min(max(display_width(term) for term, _ in rows), 30)
+    indent = " " * formatter.current_indent
+    room = max(formatter.width - formatter.current_indent - first - 2, 20)
+    for term, text in rows:
+        lines = _wrap(text, room, display_width)
+        pad = first - display_width(term)
+        if pad >= 0 and lines:
+            formatter.write(f"{indent}{term}{' ' * (pad + 2)}{lines.pop(0)}\n")
+        else:
+            formatter.write(f"{indent}{term}\n")
+        for line in lines:
+            formatter.write(f"{indent}{' ' * (first + 2)}{line}\n")
+
+
+#: A Japanese character, or an English word with the spaces after it: where a help line may break.
+_PIECES = r"[\u3000-\u9fff\uff00-\uffef][)）、。」]*|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+"
+
+
+def _wrap(text: str, width: int, measure: Callable[[str], int]) -> list[str]:
+    import re
+
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(_PIECES, text):
+        if line and measure((line + piece).rstrip()) > width:
+            lines.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _param_name(param: Parameter) -> str:
+    """An option by its long name (--format), an argument by what its value is called (案件ID)."""
+    return max(param.opts, key=len) if param.param_type_name == "option" and param.opts else _value_name(param)
+
+
+def usage_line(error: Exception) -> str:
+    """A usage error as one line in the user's language, with where to read how to use the command.
+
+    Click's usage errors are told apart by what they carry (an unknown option its name and near
+    names, a bad value its parameter): Typer keeps Click's exception classes private.
+    """
+    ctx = getattr(error, "ctx", None)
+    message = getattr(error, "message", str(error))
+    option = getattr(error, "option_name", None)
+    param = getattr(error, "param", None)
+    kind = type(error).__name__
+    if kind == "NoSuchOption" and option:
+        import difflib
+
+        known = [o for p in (ctx.command.get_params(ctx) if ctx else []) for o in p.opts if o.startswith("--")]
+        near = difflib.get_close_matches(option, known, n=3, cutoff=0.75)
+        message = t("usage.no_option", name=option) + (t("usage.did_you_mean", names=_quoted(near)) if near else "")
+    elif option:  # BadOptionUsage: a value given to a flag, or none to an option that needs one
+        flags = {o for p in (ctx.command.params if ctx else []) if _is_flag(p) for o in p.opts}
+        message = t("usage.no_value" if option in flags else "usage.needs_value", name=option)
+    elif kind == "MissingParameter" and param is not None:
+        message = t("usage.missing", name=_param_name(param))
+    elif param is not None:  # BadParameter: the message already says what is wrong with the value
+        message = f"{_param_name(param)}: {message}"
+    elif getattr(error, "param_hint", None):
+        message = f"{error.param_hint}: {message}"  # type: ignore[attr-defined]
+    else:
+        import re
+
+        extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", message)
+        if extra:
+            message = t("usage.extra_arguments", args=extra.group(1))
+        elif message == "Missing command.":
+            message = t("usage.missing_command")
+    hint = t("usage.hint", command=f"{ctx.command_path} -h") if ctx is not None else ""
+    return f"{t('error.prefix')}: {message}{hint}"
 
 
 #: Typer's shell-completion options, by parameter name, and their help in the user's language.
@@ -49,6 +247,33 @@ _COMPLETION_HELP = {"install_completion": "opt.install_completion", "show_comple
 
 class _Group(Group):
     """The root group: every command runs inside its error handling."""
+
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any,
+    ) -> Any:  # fmt: skip
+        """As Click's, with a usage error said in one line of the user's language (exit 2)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        import sys
+
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.Abort:
+            typer.echo(t("error.aborted"), err=True)
+            sys.exit(1)
+        except typer.TyperException as error:  # Click's exceptions, usage errors among them
+            if type(error).__name__ == "NoArgsIsHelpError":  # a group named alone: its help
+                error.show()  # type: ignore[attr-defined]
+                sys.exit(2)
+            code = getattr(error, "exit_code", 1)
+            if code == 2:
+                typer.echo(usage_line(error), err=True)
+            else:
+                message = error.format_message() if hasattr(error, "format_message") else str(error)
+                typer.echo(f"{t('error.prefix')}: {message}", err=True)
+            sys.exit(code)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Context) -> Any:
         from kitamono.cli.common import fail

@@ -11,8 +11,10 @@ import typer
 from kitamono.cli import complete
 from kitamono.cli.common import (
     FormatOpt,
+    LinesFormatOpt,
     OutputOpt,
     auto_commit,
+    choice_option,
     emit,
     fail,
     info,
@@ -56,25 +58,25 @@ def new(
     ] = None,
     title: Annotated[str | None, text_option("--title", "opt.title")] = None,
     summary: Annotated[str | None, text_option("--summary", "opt.summary")] = None,
-    received_on: Annotated[str | None, text_option("--received-on", "opt.received_on")] = None,
+    received_on: Annotated[str | None, text_option("--received-on", "opt.received_on", metavar="DATE")] = None,
     received_by: Annotated[str | None, text_option("--received-by", "opt.received_by", complete.institutions)] = None,
-    channel: Annotated[str | None, text_option("--channel", "opt.channel")] = None,
-    field: Annotated[str | None, text_option("--field", "opt.field")] = None,
-    needs: Annotated[list[str] | None, typer.Option("--needs", help=t("opt.needs"), show_default=False)] = None,
+    channel: Annotated[str | None, choice_option("--channel", "channel", "opt.channel")] = None,
+    field: Annotated[str | None, choice_option("--field", "field", "opt.field")] = None,
+    needs: Annotated[list[str] | None, choice_option("--needs", "competence", "opt.needs", many=True)] = None,
     contact_name: Annotated[str | None, text_option("--contact-name", "opt.contact_name")] = None,
     contact_phone: Annotated[str | None, text_option("--contact-phone", "opt.contact_phone")] = None,
     contact_email: Annotated[str | None, text_option("--contact-email", "opt.contact_email")] = None,
-    approved_project: Annotated[str | None, text_option("--approved-project", "opt.approved_project")] = None,
+    approved_project: Annotated[
+        str | None, text_option("--approved-project", "opt.approved_project", metavar="DATE")
+    ] = None,
     bank: Annotated[str | None, text_option("--bank", "opt.bank")] = None,
     note: NoteOpt = None,
     no_input: Annotated[bool, typer.Option("--no-input", help=t("opt.no_input"))] = False,
-    fmt: FormatOpt = None,
+    fmt: LinesFormatOpt = None,
 ) -> None:
     from kitamono.casework import NewCase, log_case
     from kitamono.cli.prompts import ask
     from kitamono.fiscal import parse_date
-    from kitamono.models import CHANNELS
-
     repo = repository()
     ref = reference(repo)
     now = today()
@@ -86,11 +88,12 @@ def new(
     choices = {
         "municipality": list(ref.municipalities),
         "received_by": [i.short_name for i in ref.institutions.values()] + list(ref.institutions),
-        "channel": list(CHANNELS),
+        "channel": ref.choice_labels("channel"),
     }
     validators = {
         "municipality": lambda v: ref.municipality(v).name,
         "received_by": lambda v: ref.institution(v).id,
+        "channel": lambda v: ref.choice("channel", v),
     }
     values: dict[str, str] = {}
     for key, value in given.items():
@@ -150,8 +153,8 @@ def show(
 @app.command("list", help=t("help.case.list"))
 def list_cases(
     fy: Annotated[str | None, text_option("--fy", "opt.fy", complete.fiscal_years)] = None,
-    status: Annotated[str | None, text_option("--status", "opt.status")] = None,
-    field: Annotated[str | None, text_option("--field", "opt.field_filter")] = None,
+    status: Annotated[str | None, choice_option("--status", "status", "opt.status")] = None,
+    field: Annotated[str | None, choice_option("--field", "field", "opt.field_filter")] = None,
     institution: Annotated[
         str | None, text_option("--institution", "opt.institution_filter", complete.institutions)
     ] = None,

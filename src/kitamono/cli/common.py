@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from kitamono.i18n import t
-from kitamono.reports.rows import FORMATS, Format, TextFormat  # the --format choices
+from kitamono.i18n import label, t
+from kitamono.reports.rows import FORMATS, TEXT_FORMATS  # the --format choices
 
 if TYPE_CHECKING:  # loaded by the commands that use them, not by every --help
     from kitamono.index import CaseRecord, Loaded
@@ -26,12 +26,6 @@ if TYPE_CHECKING:  # loaded by the commands that use them, not by every --help
 #: Set by the root callback from ``--repo``; read by ``repository()``.
 STATE: dict[str, Any] = {"repo": None}
 
-FormatOpt = Annotated[
-    Format | None, typer.Option("--format", "-f", help=t("opt.format"), case_sensitive=False, show_default=False)
-]
-TextFormatOpt = Annotated[
-    TextFormat | None, typer.Option("--format", "-f", help=t("opt.format"), case_sensitive=False, show_default=False)
-]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help=t("opt.output"), metavar="FILE", show_default=False)
 ]
@@ -42,9 +36,14 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("opt.as_of"), met
 Completion = Callable[[typer.Context, str], list[Any]]
 
 
-def text_option(name: str, key: str, completion: Completion | None = None) -> Any:
+#: What ``--help`` calls the value of a text option that completes these (see ``kitamono.cli._METAVARS``).
+_COMPLETED_METAVARS = {"institutions": "INST", "municipalities": "MUNICIPALITY", "fiscal_years": "FY", "case_ids": "ID"}
+
+
+def text_option(name: str, key: str, completion: Completion | None = None, metavar: str | None = None) -> Any:
     """A text option with its help in the user's language, for ``Annotated[str | None, text_option(…)]``."""
-    return typer.Option(name, help=t(key), show_default=False, autocompletion=completion)
+    metavar = metavar or _COMPLETED_METAVARS.get(getattr(completion, "__name__", ""))
+    return typer.Option(name, help=t(key), show_default=False, autocompletion=completion, metavar=metavar)
 
 
 def fail(message: str) -> NoReturn:
@@ -192,3 +191,142 @@ def auto_commit(repo: Repository, case_ids: list[str]) -> None:
 
     for message in gitsync.auto_commit(repo, sys.argv[1:], case_ids):
         warn(message)
+
+
+# --- closed choices -------------------------------------------------------------------------------
+# Every option whose value is one of a fixed list (--channel, --field, --needs, --status, --kind,
+# --format …) is declared with ``choice_option`` or ``format_option``, so each accepts the same
+# words and refuses the same way::
+#
+#     kitamono case new --channel 電話 …          # phone: the label, its id or a short form
+#     kitamono route --text … --needs 融資,販路    # a comma list: finance, market
+#
+# What a word means is ``Reference.choice`` (data/words.yaml, and a repository's own); an unknown
+# word is a usage error (exit 2) in one line that names the choices; ``--help`` shows the labels in
+# the user's language (``--channel [来訪|電話|メール|…]``). Typer coerces values with its own
+# machinery (this Typer has no Click ``ParamType`` to subclass), so a choice is a ``parser=``
+# callable, and its metavar, ``choice:<kind>``, tells the help formatter which labels to list.
+# Nothing here costs at start-up: choice ids and reference data are read when a value needs them.
+
+#: The metavar of a choice option: ``choice:<kind>[:<ids>]``, read back by ``metavar_labels``.
+PREFIX = "choice:"
+
+
+def choice_ids(kind: str) -> tuple[str, ...]:
+    """A closed choice's ids in the order kitamono lists them."""
+    from kitamono.reference import CHOICES
+
+    return CHOICES[kind]
+
+
+def labels(kind: str, ids: tuple[str, ...] | None = None) -> list[str]:
+    """The labels of a choice's values (or of ``ids``), as kitamono prints them."""
+    return [label(kind, ident) for ident in (ids if ids is not None else choice_ids(kind))]
+
+
+def metavar_labels(metavar: str) -> str | None:
+    """What ``--help`` shows for a choice option's metavar (``[来訪|電話|…]``); None for others."""
+    if not metavar.startswith(PREFIX):
+        return None
+    kind, _, subset = metavar.removeprefix(PREFIX).partition(":")
+    if kind == "format":
+        return "[" + "|".join(subset.split(",")) + "]"
+    ids = tuple(subset.split(",")) if subset else None
+    return "[" + "|".join(labels(kind, ids)) + "]"
+
+
+def _reference() -> Reference:
+    """The reference data of the repository the command runs in (its words.yaml too), else the shipped."""
+    try:
+        return reference(optional_repository())
+    except Exception:  # noqa: BLE001 - a broken repository is the command's to report, not the option's
+        return reference(None)
+
+
+class Choice:
+    """The ``parser=`` of a closed-choice option: what was typed -> the choice's id.
+
+    ``many``: a comma list (``融資,販路``, ``融資、販路``), given back as ids joined by commas so the
+    command splits it as before. ``ids``: only these values are offered (``plans --field`` has no
+    ``other``).
+    """
+
+    def __init__(self, kind: str, *, many: bool = False, ids: tuple[str, ...] | None = None) -> None:
+        self.kind = kind
+        self.many = many
+        self.ids = ids
+
+    def __call__(self, value: Any) -> str:
+        text = str(value)
+        parts = split_list([text]) if self.many else [text]
+        return ",".join(self.one(part) for part in parts)
+
+    def one(self, text: str) -> str:
+        """The id ``text`` means, or a usage error that lists the choices."""
+        from kitamono.errors import InputError
+
+        ref = _reference()
+        try:
+            ident = ref.choice(self.kind, text)
+        except InputError as error:
+            raise typer.BadParameter(str(error)) from None
+        if self.ids is not None and ident not in self.ids:
+            choices = t("routing.sep").join(labels(self.kind, self.ids))
+            raise typer.BadParameter(
+                t("ref.unknown_choice", value=text.strip(), what=t(f"choice.{self.kind}"), choices=choices, near="")
+            )
+        return ident
+
+    def complete(self, ctx: typer.Context, incomplete: str) -> list[str]:
+        """Tab offers the labels (and ids) that start with what is typed."""
+        try:
+            ids = self.ids if self.ids is not None else choice_ids(self.kind)
+            offers = dict.fromkeys([*labels(self.kind, ids), *ids])
+        except Exception:  # noqa: BLE001 - a completion offers nothing rather than a traceback
+            return []
+        head = incomplete.rsplit(",", 1)[-1] if self.many else incomplete
+        done = incomplete[: len(incomplete) - len(head)]
+        return [done + word for word in offers if word.startswith(head)]
+
+
+def choice_option(
+    name: str, kind: str, help_key: str, *, many: bool = False, ids: tuple[str, ...] | None = None
+) -> Any:
+    """An option whose value is one of a closed choice, for ``Annotated[str | None, choice_option(…)]``
+    (``list[str] | None`` when ``many``)."""
+    choice = Choice(kind, many=many, ids=ids)
+    metavar = PREFIX + kind + (":" + ",".join(ids) if ids else "")
+    return typer.Option(name, help=t(help_key), parser=choice, metavar=metavar, show_default=False,
+                        autocompletion=choice.complete)  # fmt: skip
+
+
+class FormatChoice:
+    """The ``parser=`` of ``--format``: one of the formats this command writes, in any case."""
+
+    def __init__(self, formats: tuple[str, ...]) -> None:
+        self.formats = formats
+
+    def __call__(self, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in self.formats:
+            shown = str(value).strip()
+            raise typer.BadParameter(t("opt.format_choices", value=shown, choices=", ".join(self.formats)))
+        return text
+
+    def complete(self, ctx: typer.Context, incomplete: str) -> list[str]:
+        return [f for f in self.formats if f.startswith(incomplete.lower())]
+
+
+def format_option(formats: tuple[str, ...], help_key: str = "opt.format") -> Any:
+    """``--format/-f``, listing in ``--help`` only the formats this command can write."""
+    chosen = FormatChoice(formats)
+    metavar = PREFIX + "format:" + ",".join(formats)
+    return typer.Option("--format", "-f", help=t(help_key), parser=chosen, metavar=metavar, show_default=False,
+                        autocompletion=chosen.complete)  # fmt: skip
+
+
+#: ``--format`` of a command that renders a report: every format (``TextFormatOpt``: a few lines of text).
+FormatOpt = Annotated[str | None, format_option(FORMATS)]
+TextFormatOpt = Annotated[str | None, format_option(TEXT_FORMATS)]
+#: ``--format`` of a command that prints lines or their JSON (``check``, ``case new``).
+LinesFormatOpt = Annotated[str | None, format_option(("plain", "json"))]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kitamono.cli.common import auto_commit, fail, info, reference, repository, today
+from kitamono.cli.common import auto_commit, fail, format_option, info, reference, repository, today
 from kitamono.i18n import t
 
 
@@ -35,10 +35,7 @@ def _choose_format(fmt: str | None, output: Path | None) -> str:
 
 
 def export(
-    fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help=t("exchange.opt.format"), metavar="csv|xlsx|jsonl",
-                                 show_default=False)
-    ] = None,
+    fmt: Annotated[str | None, format_option(("csv", "xlsx", "jsonl"), "exchange.opt.format")] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help=t("exchange.opt.output"), metavar="FILE", show_default=False)
     ] = None,

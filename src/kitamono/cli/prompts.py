@@ -37,7 +37,7 @@ def ask(question: str, choices: list[str] | None, validate: Callable[[str], str]
     """Ask until the answer is valid; an unknown name gets the near names and another try."""
     previous = _complete_with(choices) if choices else None
     if choices and len(choices) <= 12:
-        question = f"{question} [{' / '.join(choices)}]"
+        question = f"{question} [{'/'.join(choices)}]"
     elif choices:
         typer.echo(t("prompt.tab_hint"), err=True)
     try:

@@ -7,8 +7,11 @@ from typing import Annotated
 import typer
 
 from kitamono.cli import complete
-from kitamono.cli.common import FormatOpt, OutputOpt, emit, optional_repository, reference
+from kitamono.cli.common import FormatOpt, OutputOpt, choice_option, emit, optional_repository, reference
 from kitamono.i18n import t
+
+#: The fields a basic plan may list (``models.FIELD_IDS``, named here so that --help loads no models).
+PLAN_FIELDS = ("food", "monozukuri", "it")
 
 
 def register(app: typer.Typer) -> None:
@@ -25,21 +28,17 @@ def fields(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
 
 
 def institutions(
-    kind: Annotated[str | None, typer.Option("--kind", help=t("opt.kind"), show_default=False)] = None,
+    kind: Annotated[str | None, choice_option("--kind", "kind", "opt.kind")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    from kitamono.errors import InputError
     from kitamono.listings import institutions_report
-    from kitamono.models import INSTITUTION_KINDS
 
-    if kind is not None and kind not in INSTITUTION_KINDS:
-        raise InputError(t("opt.bad_kind", value=kind, choices=", ".join(INSTITUTION_KINDS)))
     emit(institutions_report(reference(optional_repository()), kind), fmt, output)
 
 
 def plans(
-    field: Annotated[str | None, typer.Option("--field", help=t("opt.field_filter"), show_default=False)] = None,
+    field: Annotated[str | None, choice_option("--field", "field", "opt.field_filter", ids=PLAN_FIELDS)] = None,
     municipality: Annotated[
         str | None,
         typer.Option("--municipality", help=t("opt.municipality_filter"), show_default=False,
@@ -48,12 +47,9 @@ def plans(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    from kitamono.errors import InputError
     from kitamono.listings import plans_report
 
     ref = reference(optional_repository())
-    if field is not None and field not in ref.fields:
-        raise InputError(t("opt.bad_field", value=field, choices=", ".join(ref.fields)))
     name = ref.municipality(municipality).name if municipality else None
     emit(plans_report(ref, field, name), fmt, output)
 

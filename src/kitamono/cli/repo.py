@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kitamono.cli import complete
-from kitamono.cli.common import TextFormatOpt, emit, info, reference, repository, today, warn
+from kitamono.cli.common import LinesFormatOpt, emit, info, reference, repository, today, warn
 from kitamono.i18n import t
 
 
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def init(
-    path: Annotated[Path, typer.Argument(help=t("arg.init_path"), show_default=False)] = Path("."),
+    path: Annotated[Path, typer.Argument(help=t("arg.init_path"), metavar="PATH", show_default=False)] = Path("."),
     institution: Annotated[
         str | None, typer.Option("--institution", help=t("opt.institution_local"), show_default=False,
                                   autocompletion=complete.institutions)
@@ -32,7 +32,7 @@ def init(
         info(line)
 
 
-def check(fmt: TextFormatOpt = None) -> None:
+def check(fmt: LinesFormatOpt = None) -> None:
     from kitamono.casework import load_checked
     from kitamono.checks import check_repository
     from kitamono.controls import printable

@@ -13,6 +13,7 @@ from kitamono.cli.common import (
     FormatOpt,
     OutputOpt,
     auto_commit,
+    choice_option,
     emit,
     info,
     optional_repository,
@@ -49,8 +50,8 @@ def route(
     municipality: Annotated[
         str | None, text_option("--municipality", "routing.opt_municipality", complete.municipalities)
     ] = None,
-    field: Annotated[str | None, text_option("--field", "routing.opt_field")] = None,
-    needs: Annotated[list[str] | None, typer.Option("--needs", help=t("routing.opt_needs"), show_default=False)] = None,
+    field: Annotated[str | None, choice_option("--field", "field", "routing.opt_field")] = None,
+    needs: Annotated[list[str] | None, choice_option("--needs", "competence", "routing.opt_needs", many=True)] = None,
     received_by: Annotated[
         str | None, text_option("--received-by", "routing.opt_received_by", complete.institutions)
     ] = None,
@@ -58,7 +59,7 @@ def route(
     team: Annotated[bool, typer.Option("--team", help=t("routing.opt_team"))] = False,
     apply: Annotated[bool, typer.Option("--apply", help=t("routing.opt_apply"))] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help=t("routing.opt_yes"))] = False,
-    date: Annotated[str | None, text_option("--date", "routing.opt_date")] = None,
+    date: Annotated[str | None, text_option("--date", "routing.opt_date", metavar="DATE")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
