@@ -450,9 +450,11 @@ def test_the_annual_xlsx_holds_the_json_numbers(small, run, tmp_path):
     assert [row[2] for row in referrals[1:]] == [r["count"] for r in data["referrals"]]
     stale = next(rows for title, rows in sheets.items() if title.startswith("180日を超えて"))
     assert [(row[0], row[6]) for row in stale[1:]] == [(s["id"], s["days"]) for s in data["stale"]]
-    assert list(sheets)[0] == "概要"  # the workbook opens on it: title, byline, then the summary
+    assert next(iter(sheets)) == "概要"  # the workbook opens on it: title, byline, then the summary
     assert [row[0] for row in sheets["概要"]] == [
-        "2019年度 北のものづくり連携支援計画 年度末レビュー", "作成日 2026-11-28　作成機関 道総研　時点 2026-11-28", None,
+        "2019年度 北のものづくり連携支援計画 年度末レビュー",
+        "作成日 2026-11-28　作成機関 道総研　時点 2026-11-28",
+        None,
         *data["summary"],
     ]
 

@@ -304,8 +304,8 @@ def pure_python_yaml(monkeypatch):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [(ALIAS_BOMB, "1行目: YAML のアンカー"), ("a: 1\nb: *x\n", "2行目: YAML の別名"), ("id: a\nid: b\n", "2行目: 項目「id」が2回"),
-     ("a: !!python/object/apply:os.system ['true']\n", "python/object")],
+    [(ALIAS_BOMB, "1行目: YAML のアンカー"), ("a: 1\nb: *x\n", "2行目: YAML の別名"),
+     ("id: a\nid: b\n", "2行目: 項目「id」が2回"), ("a: !!python/object/apply:os.system ['true']\n", "python/object")],
 )  # fmt: skip
 def test_the_pure_python_loader_keeps_every_rule(pure_python_yaml, text, expected):
     with pytest.raises(Exception) as raised:

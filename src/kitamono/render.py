@@ -302,7 +302,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .problems p{margin:0 0 .3em;font-weight:bold}
 .problems ul{margin:0;padding-left:1.4em}
 p.none{margin:.3em 0 1em;color:#444}
-td.date,td.num{white-space:nowrap}
+th,td.date,td.num,td.id{white-space:nowrap}
 @page{size:A4;margin:14mm 12mm}
 @media print{
 body{margin:0;font-size:9pt}
@@ -350,13 +350,13 @@ def _html(report: Report, era: bool) -> str:
             parts.append(f'<p class="none">{_html_text(t("reports.none"))}</p>')
             continue
         head = "".join(f"<th>{_html_text(text)}</th>" for text in _headings(table))
-        numeric = [table.columns[n].numeric for n in table.shown_columns]
+        kinds = ["num" if table.columns[n].numeric else "id" if table.columns[n].key == "id" else ""
+                 for n in table.shown_columns]  # fmt: skip
         body = []
         for row in shown_rows(table, lambda v: (v, _html_text(cell_text(v, era)))):
             cells = "".join(
-                f'<td class="num">{text}</td>' if num else f'<td class="date">{text}</td>' if _is_date(value)
-                else f"<td>{text}</td>"
-                for num, (value, text) in zip(numeric, row, strict=True)
+                f'<td class="{kind or ("date" if _is_date(value) else "")}">{text}</td>'.replace(' class=""', "")
+                for kind, (value, text) in zip(kinds, row, strict=True)
             )  # fmt: skip
             body.append(f"<tr>{cells}</tr>")
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
