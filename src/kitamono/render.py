@@ -111,9 +111,10 @@ def _says_none(table: Table, sections: bool) -> bool:
 
 
 def _opening(report: Report) -> list[str]:
-    """What comes before the tables in a text format: the files left out, then the byline."""
+    """What comes before the tables in a text format: the files left out, then a document's
+    title and byline (a report without a byline keeps its table titles alone, as ever)."""
     lines = report.problems.lines() if report.problems is not None else []
-    return [*lines, report.byline] if report.byline else lines
+    return [*lines, report.title, report.byline] if report.byline else lines
 
 
 def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
@@ -129,7 +130,7 @@ def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
         parts.append("\n".join(f"> **{shown(line)}**" if n == 0 else f"> - {shown(line)}"
                                for n, line in enumerate(report.problems.lines())) + "\n")  # fmt: skip
     if markdown and report.byline:
-        parts.append(shown(report.byline) + "\n")
+        parts.append(shown(report.byline) + "\n")  # the title is above
     if not markdown and _opening(report):
         parts.extend([*(shown(line) for line in _opening(report)), ""])
     for table in tables:
@@ -184,6 +185,7 @@ def _rich(report: Report, era: bool, width: int | None) -> str:
         for line in report.problems.lines():
             console.print(Text(printable(line), style="bold red"))
     if report.byline:
+        console.print(shown(report.title))
         console.print(shown(report.byline))
     tables = list(report.shown_tables)
     for table in tables:
@@ -250,7 +252,7 @@ def xlsx_bytes(report: Report, era: bool = False) -> bytes:
     tables = list(report.shown_tables)
     sheets = []
     if report.summary or report.byline or report.problems is not None:
-        lines = [report.title, *_opening(report)] if report.byline else _opening(report)
+        lines = _opening(report)
         if report.summary:
             lines = [*lines, *([""] if lines else []), *report.summary]
         sheets.append(Sheet(t("reports.overview_sheet"), None, [[line or None] for line in lines]))
