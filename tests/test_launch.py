@@ -104,11 +104,14 @@ def test_errors_and_other_filters_are_answered_by_the_full_command_line(spread, 
     assert helped.returncode == 0 and "--count" in helped.stdout
 
 
-def test_an_unreadable_case_file_is_named_and_not_counted(spread, run):
+def test_an_unreadable_case_file_stops_the_count_as_the_full_command_does(spread, run):
     broken = spread / "cases" / "2019" / "hro-2019-0099.yaml"
     broken.write_text("id: [\n", encoding="utf-8")
     quick = kitamono("case", "list", "--count", repo=spread)
     full = run("case", "list", "--count")
-    assert quick.stdout == full.stdout == "5\n"
-    assert "hro-2019-0099.yaml" in quick.stderr and quick.stderr.startswith("注意: ")
+    assert (quick.returncode, full.exit_code) == (1, 1) and quick.stdout == full.stdout == ""
+    assert "hro-2019-0099.yaml" in quick.stderr and quick.stderr.startswith("エラー: ")
     assert quick.stderr == full.stderr
+    allowed = kitamono("case", "list", "--count", "--allow-damaged", repo=spread)
+    assert allowed.stdout == run("case", "list", "--count", "--allow-damaged").stdout == "5\n"
+    assert allowed.stderr.startswith("注意: ") and "1件" in allowed.stderr

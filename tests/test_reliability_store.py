@@ -164,11 +164,16 @@ def test_a_linked_case_file_is_named_and_never_read_or_written_through(repo, run
         result = run(*args)
         assert result.exit_code == 1 and one_line(result.stderr) and "シンボリックリンク" in result.stderr
     assert outside.read_bytes() == before
-    listing = run("case", "list", "--format", "json")  # named as a damaged file is, the rest listed
-    assert [c["id"] for c in json.loads(listing.stdout)] == [real]
-    assert "hro-2019-0009.yaml" in listing.stderr and "シンボリックリンク" in listing.stderr
-    counted = kitamono("case", "list", "--count")  # the quick count does not count through the link
-    assert (counted.returncode, counted.stdout) == (0, "1\n") and "シンボリックリンク" in counted.stderr
+    refused = run("case", "list", "--format", "json")  # named as a damaged file is
+    assert refused.exit_code == 1 and "hro-2019-0009.yaml" in refused.stderr
+    listing = run("case", "list", "--format", "json", "--allow-damaged")  # the rest listed, the link named
+    data = json.loads(listing.stdout)
+    assert [c["id"] for c in data["rows"]] == [real]
+    assert [(f["path"], "シンボリックリンク" in f["problem"]) for f in data["problems"]["files"]] == [
+        ("cases/2019/hro-2019-0009.yaml", True)
+    ]
+    counted = kitamono("case", "list", "--count", "--allow-damaged")  # the count does not count through the link
+    assert (counted.returncode, counted.stdout) == (0, "1\n") and "1件" in counted.stderr
     checked = run("check")
     assert checked.exit_code == 1 and "cases/2019/hro-2019-0009.yaml: " in checked.stdout
 

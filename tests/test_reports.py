@@ -450,7 +450,13 @@ def test_the_annual_xlsx_holds_the_json_numbers(small, run, tmp_path):
     assert [row[2] for row in referrals[1:]] == [r["count"] for r in data["referrals"]]
     stale = next(rows for title, rows in sheets.items() if title.startswith("180日を超えて"))
     assert [(row[0], row[6]) for row in stale[1:]] == [(s["id"], s["days"]) for s in data["stale"]]
-    assert [row[0] for row in sheets["概要"]] == data["summary"]
+    assert next(iter(sheets)) == "概要"  # the workbook opens on it: title, byline, then the summary
+    assert [row[0] for row in sheets["概要"]] == [
+        "2019年度 北のものづくり連携支援計画 年度末レビュー",
+        "作成日 2026-11-28　作成機関 道総研　時点 2026-11-28",
+        None,
+        *data["summary"],
+    ]
 
 
 def test_followups_json_and_table(small, run):
@@ -498,12 +504,16 @@ def test_a_long_run_on_a_terminal_reads_the_same_cases(small, run, monkeypatch):
     assert shown.stdout == quiet
 
 
-def test_unreadable_files_are_named_and_the_rest_counted(small, run, repo):
+def test_unreadable_files_are_named_and_the_rest_counted_when_allowed(small, run, repo):
     (repo / "cases" / "2019" / "broken-2019-0001.yaml").write_text("id: [\n", encoding="utf-8")
-    result = run("report", "quarterly", "--quarter", "2019Q1", "--format", "json")
+    refused = run("report", "quarterly", "--quarter", "2019Q1", "--format", "json")
+    assert refused.exit_code == 1 and refused.stdout == "" and "broken-2019-0001.yaml" in refused.stderr
+    result = run("report", "quarterly", "--quarter", "2019Q1", "--format", "json", "--allow-damaged")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["total"]["received"] == 2
-    assert "broken-2019-0001.yaml" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["total"]["received"] == 2
+    assert data["problems"]["cases_left_out"] == 1
+    assert data["problems"]["files"][0]["path"] == "cases/2019/broken-2019-0001.yaml"
 
 
 # --- the property: rows add up to the total, quarters add up to the year ---------------------------

@@ -126,9 +126,9 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (ALIAS_BOMB, "anchor"),
-        ("a: 1\nb: *x\n", "alias"),
-        ("id: a\nid: b\n", "duplicate key"),
+        (ALIAS_BOMB, "1行目: YAML のアンカー"),
+        ("a: 1\nb: *x\n", "2行目: YAML の別名"),
+        ("id: a\nid: b\n", "2行目: 項目「id」が2回"),
         ("a: !!python/object/apply:os.system ['true']\n", "python/object"),
     ],
 )
@@ -170,10 +170,14 @@ def test_a_damaged_file_is_named_and_the_rest_still_listed(repo, run, new_case, 
     damaged = repo / "cases" / "2019" / "hro-2019-0900.yaml"
     damaged.write_text(DAMAGED[kind], encoding="utf-8")
     before = snapshot(repo)
-    listed = run("case", "list", "--format", "json")
+    refused = run("case", "list", "--format", "json")  # a listing without the case is refused
+    assert refused.exit_code == 1 and refused.stdout == "" and len(refused.stderr.splitlines()) == 1
+    assert "cases/2019/hro-2019-0900.yaml" in refused.stderr and "kitamono check" in refused.stderr
+    listed = run("case", "list", "--format", "json", "--allow-damaged")
     assert listed.exit_code == 0
-    assert [c["id"] for c in json.loads(listed.stdout)] == [good]
-    assert "cases/2019/hro-2019-0900.yaml" in listed.stderr
+    data = json.loads(listed.stdout)
+    assert [c["id"] for c in data["rows"]] == [good]
+    assert [f["path"] for f in data["problems"]["files"]] == ["cases/2019/hro-2019-0900.yaml"]
     checked = run("check")
     assert checked.exit_code == 1
     assert "cases/2019/hro-2019-0900.yaml" in checked.stdout
@@ -300,8 +304,8 @@ def pure_python_yaml(monkeypatch):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [(ALIAS_BOMB, "anchor"), ("a: 1\nb: *x\n", "alias"), ("id: a\nid: b\n", "duplicate key"),
-     ("a: !!python/object/apply:os.system ['true']\n", "python/object")],
+    [(ALIAS_BOMB, "1行目: YAML のアンカー"), ("a: 1\nb: *x\n", "2行目: YAML の別名"),
+     ("id: a\nid: b\n", "2行目: 項目「id」が2回"), ("a: !!python/object/apply:os.system ['true']\n", "python/object")],
 )  # fmt: skip
 def test_the_pure_python_loader_keeps_every_rule(pure_python_yaml, text, expected):
     with pytest.raises(Exception) as raised:

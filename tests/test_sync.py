@@ -458,7 +458,7 @@ def test_an_unreadable_case_file_is_never_committed_or_pushed(network, run):
     path.write_text(good.replace("title: 殺菌工程の見直し", "title: [閉じていない"), encoding="utf-8")
     result = network.sync(center)
     assert result.exit_code == 1
-    assert f"cases/2026/{case_id}.yaml: line" in result.stderr
+    assert f"cases/2026/{case_id}.yaml: 8行目: 「[」が閉じられていません" in result.stderr
     assert f"読めない案件ファイルがあるため同期を止めました(push していません): {case_id}" in result.stderr
     assert network.remote_head() == pushed and git(center, "status", "--porcelain").startswith(" M")
     path.write_text(good.replace("title: 殺菌工程の見直し", "title: 殺菌工程と検査の見直し"), encoding="utf-8")

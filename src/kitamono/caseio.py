@@ -40,7 +40,13 @@ CONFLICT_MARKERS = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
 
 
 class YamlRefused(ValueError):
-    """The text is valid YAML but uses a construct kitamono refuses (alias, duplicate key)."""
+    """The text is valid YAML but uses a construct kitamono refuses (alias, duplicate key), or
+    holds a value that cannot be (a date like 2019-02-30); ``line`` is where, counted from 1."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(t("yaml.at_line", line=line, problem=problem))
+        self.line = line
+        self.problem = problem
 
 
 # --- YAML, strictly in and stably out -------------------------------------------------------------
@@ -64,14 +70,21 @@ def _yaml() -> SimpleNamespace:
                 try:
                     duplicate = key in seen
                 except TypeError:
-                    raise YamlRefused(f"line {key_node.start_mark.line + 1}: a key must be plain text") from None
+                    raise YamlRefused(key_node.start_mark.line + 1, t("yaml.key_not_text")) from None
                 if duplicate:
-                    raise YamlRefused(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+                    raise YamlRefused(key_node.start_mark.line + 1, t("yaml.duplicate_key", key=key))
                 seen.add(key)
             mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
             return mapping
 
+        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError:  # 2019-02-30: a date by its shape, not one on the calendar
+                raise YamlRefused(node.start_mark.line + 1, t("yaml.bad_date", value=node.value)) from None
+
     StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_mapping)
+    StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
 
     class StableDumper(base_dumper):  # type: ignore[valid-type, misc]
         def ignore_aliases(self, data: Any) -> bool:
@@ -96,9 +109,9 @@ def _refuse_anchors(text: str) -> None:
     found = _yaml()
     for event in found.yaml.parse(text, Loader=found.base_loader):
         if isinstance(event, found.yaml.AliasEvent):
-            raise YamlRefused(f"line {event.start_mark.line + 1}: YAML aliases (*name) are not allowed")
+            raise YamlRefused(event.start_mark.line + 1, t("yaml.alias"))
         if getattr(event, "anchor", None):
-            raise YamlRefused(f"line {event.start_mark.line + 1}: YAML anchors (&name) are not allowed")
+            raise YamlRefused(event.start_mark.line + 1, t("yaml.anchor"))
 
 
 def parse_yaml(text: str) -> Any:
@@ -118,23 +131,77 @@ def dump_yaml(data: Any) -> str:
     return text
 
 
-def describe_error(error: Exception) -> str:
-    """One line for a YAML error, with the line number where PyYAML knows it."""
+def describe_error(error: Exception, text: str | None = None) -> str:
+    """One line for a YAML error, in the user's language, at the line where the mistake is.
+
+    PyYAML says where it noticed the mistake (``problem_mark``), which for a quote or a bracket
+    left open is where the file ends or the next key begins; the mistake is where the quote or
+    bracket opened (``context_mark``), so that is the line given then::
+
+        title: "相談        ->  8行目: 引用符(")が閉じられていません…   (not: line 14: end of stream)
+
+    ``text``, the text that was parsed, names which quote was left open.
+    """
     if isinstance(error, YamlRefused):
         return str(error)
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    if mark is not None:
-        return f"line {mark.line + 1}: {problem}"
-    return str(problem)
+    problem = str(getattr(error, "problem", None) or str(error).splitlines()[0])
+    context = str(getattr(error, "context", None) or "")
+    problem_mark, context_mark = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
+    opened = context_mark is not None and (
+        ("quoted scalar" in context and "end of stream" in problem)
+        or "flow sequence" in context or "flow mapping" in context or "simple key" in context
+    )  # fmt: skip
+    mark = context_mark if opened else problem_mark or context_mark
+    said = _yaml_problem(problem, context, _character_at(text, context_mark), _character_at(text, problem_mark))
+    return t("yaml.at_line", line=mark.line + 1, problem=said) if mark is not None else said
+
+
+def _yaml_problem(problem: str, context: str, opening: str | None, found: str | None) -> str:
+    """What PyYAML's English ``problem`` means, said to someone who edits a case file by hand
+    (``opening``: the character where the context began, ``found``: where the problem is)."""
+    if "quoted scalar" in context and "end of stream" in problem:
+        return t("yaml.unclosed_quote", quote=opening if opening in ("'", '"') else '"')
+    if "escape" in problem:
+        return t("yaml.bad_escape")
+    if "flow sequence" in context:
+        return t("yaml.unclosed_bracket", opening="[", closing="]")
+    if "flow mapping" in context:
+        return t("yaml.unclosed_bracket", opening="{", closing="}")
+    if "mapping values are not allowed" in problem:
+        return t("yaml.colon_in_value")
+    if "tab" in problem or "'\\t'" in problem:
+        return t("yaml.tab")
+    if "cannot start any token" in problem:
+        quoted = re.search(r"character '(.+?)'", problem)
+        return t("yaml.bad_start", char=quoted.group(1) if quoted else found or "@")
+    if "expected ':'" in problem:
+        return t("yaml.missing_colon")
+    if "block end" in problem or "expected key" in problem or "block mapping" in context or "node content" in problem:
+        return t("yaml.indentation")
+    if "single document" in context:
+        return t("yaml.two_documents")
+    if "constructor for the tag" in problem:
+        tag = re.search(r"tag '([^']+)'", problem)
+        return t("yaml.tag", tag=tag.group(1).replace("tag:yaml.org,2002:", "!!") if tag else "!!")
+    return t("yaml.other")
+
+
+def _character_at(text: str | None, mark: Any) -> str | None:
+    """The character of ``text`` at a YAML mark (line and column, from 0), if there is one."""
+    if text is None or mark is None:
+        return None
+    lines = text.split("\n")
+    if 0 <= mark.line < len(lines) and 0 <= mark.column < len(lines[mark.line]):
+        return lines[mark.line][mark.column]
+    return None
 
 
 def _parsed(path: Path, text: str) -> Any:
     """``parse_yaml``, with every failure a DataError naming the file."""
     try:
         return parse_yaml(text)
-    except (_yaml().yaml.YAMLError, ValueError) as error:  # ValueError: YamlRefused, or a date like 2019-02-30
-        raise DataError(f"{path}: {describe_error(error)}") from None
+    except (_yaml().yaml.YAMLError, ValueError) as error:  # ValueError: YamlRefused, or a value that cannot be
+        raise DataError(f"{path}: {describe_error(error, text)}") from None
 
 
 def read_yaml(path: Path) -> Any:

@@ -10,6 +10,7 @@ a copy read earlier, so two people recording on one case at once both keep their
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,7 @@ from kitamono.caseio import load_case_file, parse_case_text, read_case_text, val
 from kitamono.cases import add_event, plan_fit, suggest_field
 from kitamono.checks import check_case
 from kitamono.errors import CaseRuleError, DataError, InputError, KitamonoError
-from kitamono.fiscal import fiscal_year
+from kitamono.fiscal import fiscal_year, format_fiscal_year, fy_bounds
 from kitamono.i18n import t
 from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, Case, CaseLike, Company, Contact, Event
 from kitamono.reference import Reference
@@ -54,6 +55,7 @@ class NewCase:
     bank: str | None = None
     note: str | None = None
     demo: bool = False
+    date_outside_plan: bool = False  # a date before the plan began was confirmed as meant
 
 
 @dataclass
@@ -72,8 +74,7 @@ def recognised_needs(text: str, ref: Reference) -> list[str]:
 
 def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
     """A valid new Case (id still a placeholder) and the warnings it deserves."""
-    if new.received_on > today:
-        raise InputError(t("case.future_date", date=new.received_on))
+    check_received_on(new.received_on, ref, today, allowed=new.date_outside_plan)
     received_by = ref.institution(new.received_by).id
     municipality = ref.municipality(new.municipality).name
     bank = ref.institution(new.bank).id if new.bank else None
@@ -118,6 +119,82 @@ def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
         names = "、".join(ref.plans[p].name for p in plans)
         warnings.append(t("case.field_not_in_plan", field=_field_name(case_field, ref), plans=names))
     return Logged(case, warnings)
+
+
+class DoubtfulDate(InputError):
+    """A new case's date is probably a typo: before the plan began, or after today.
+
+    ``problem`` says so and names the likely date (and 年度) meant; the message adds what to do.
+    A date after today is never accepted; one before the plan, when confirmed."""
+
+    def __init__(self, problem: str, advice: str, future: bool) -> None:
+        super().__init__(t("case.date_message", problem=problem, advice=advice))
+        self.problem = problem
+        self.future = future
+
+
+def plan_start(ref: Reference) -> date:
+    """The first day of the plan: the first day of its first target period's first 年度."""
+    return fy_bounds(min(fy for p in ref.targets.periods for fy in p.fiscal_years))[0]
+
+
+def check_received_on(day: date, ref: Reference, today: date, allowed: bool = False) -> None:
+    """Refuse (DoubtfulDate) a date received that is after today, or before the plan began
+    (2017-04-01) unless ``allowed``: such a date is most often a typo (1999 for 2019)."""
+    start = plan_start(ref)
+    if start <= day <= today or (allowed and day < start):
+        return
+    likely = likely_dates(day, start, today)
+    if day > today:
+        problem = t("case.date_in_future", date=day, today=today)
+    else:
+        problem = t("case.date_before_plan", date=day, start=start)
+    if likely:
+        named = [t("case.date_with_fy", date=d, fy=format_fiscal_year(fiscal_year(d))) for d in likely]
+        shown = t("case.date_or").join(named)
+        problem = t("case.date_likely", problem=problem, likely=shown)
+    advice = t("case.date_future_advice") if day > today else t("case.date_outside_advice")
+    raise DoubtfulDate(problem, advice, future=day > today)
+
+
+def likely_dates(day: date, start: date, today: date) -> list[date]:
+    """The dates from ``start`` to ``today`` that ``day`` is one slip of the keyboard away from,
+    when few enough to name (one or two), the likeliest kind of slip first:
+
+    1. two neighbouring digits of the year swapped (2091, 2109 -> 2019), or the century typed by
+       habit (1919 -> 2019);
+    2. in 和暦, one digit of the 平成 year wrong or two swapped (1999 = 平成11年 -> 平成31年 = 2019),
+       or 平成 written for 令和 (1990 = 平成2年 -> 令和2年 = 2020);
+    3. one digit of the year wrong (2032 -> 2022), when that leaves one date only.
+    """
+
+    def within(years: Iterable[int]) -> list[date]:
+        found = []
+        for year in sorted(set(years)):
+            try:
+                moved = day.replace(year=year)
+            except ValueError:  # 29 February in a year without one
+                continue
+            if start <= moved <= today and moved != day:
+                found.append(moved)
+        return found
+
+    digits = f"{day.year:04d}"
+    swapped = {int(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:]) for i in range(3)}
+    if digits.startswith("19"):
+        swapped.add(int("20" + digits[2:]))
+    heisei = day.year - 1988  # 平成1年 = 1989
+    era: set[int] = set()
+    if 1 <= heisei <= 31:
+        number = str(heisei)
+        variants = {number[::-1]} | {number[:i] + d + number[i + 1:] for i in range(len(number)) for d in "0123456789"}
+        era = {1988 + int(v) for v in variants if 1 <= int(v) <= 31} | {2018 + heisei}  # 平成 ended in its 31st year
+    wrong = {int(digits[:i] + d + digits[i + 1:]) for i in range(4) for d in "0123456789"}
+    for tier in (swapped, era, wrong):
+        found = within(tier)
+        if found:
+            return found if len(found) <= (1 if tier is wrong else 2) else []
+    return []
 
 
 def _field_name(case_field: str, ref: Reference) -> str:
@@ -170,16 +247,43 @@ def load_all(repo: store.Repository) -> Loaded[Case]:
     return _unambiguous(load_full(repo))
 
 
-def load_records(repo: store.Repository) -> Loaded[CaseRecord]:
-    """Every readable case as an ``index.CaseRecord``, a line per unreadable file, index notes.
+class DamagedFiles(DataError):
+    """Some case files cannot be read, so a listing or report would leave their cases out."""
+
+
+def load_records(repo: store.Repository, allow_damaged: bool = False) -> Loaded[CaseRecord]:
+    """Every case as an ``index.CaseRecord``, for a listing or a report; index notes.
 
     Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
     Refuses (DataError naming the files) when two files hold one id or a case's id is not its
-    file's name: a count or a report would then count a case twice, or under another id.
+    file's name: a count or a report would then count a case twice, or under another id. Refuses
+    too (DamagedFiles, naming them) when a case file cannot be read: a number made without that
+    case would look like any other. ``allow_damaged`` leaves all those files out instead, each
+    one then a line of ``problems`` (see ``damaged_files``), for the report to carry.
     """
     from kitamono.index import enabled, load_cases
 
-    return _unambiguous(load_cases(repo, use_index=enabled()))
+    loaded = load_cases(repo, use_index=enabled())
+    if allow_damaged:
+        clashes = loaded.clashes()
+        if clashes:
+            loaded.leave_out(repo.root, clashes, t("damaged.ambiguous_id"))
+        return loaded
+    _unambiguous(loaded)
+    if loaded.problems:
+        files = [path for path, _ in damaged_files(repo, loaded)]
+        raise DamagedFiles(t("damaged.refused", n=len(files), files="、".join(files)))
+    return loaded
+
+
+def damaged_files(repo: store.Repository, loaded: Loaded[C]) -> list[tuple[str, str]]:
+    """The files ``loaded`` holds no case of: (path relative to the repository, what is wrong)."""
+    root = f"{repo.root}{os.sep}"
+    found = []
+    for line in loaded.problems:
+        path, _, problem = line.removeprefix(root).partition(": ")
+        found.append((path.replace(os.sep, "/"), problem))
+    return found
 
 
 def load_checked(repo: store.Repository, reread: bool = True) -> Loaded[CaseRecord]:

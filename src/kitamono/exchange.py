@@ -245,11 +245,12 @@ def to_xlsx(cases: list[Case], ref: Reference, redact: bool = False) -> bytes:
 
 def load_for_export(repo: store.Repository) -> list[Case]:
     """Every case; refuses (DamagedCases) when any file cannot be read, so no copy misses one."""
-    from kitamono.casework import load_all
+    from kitamono.casework import damaged_files, load_all
 
     loaded = load_all(repo)
     if loaded.problems:
-        raise DamagedCases(t("exchange.damaged", n=len(loaded.problems)), loaded.problems)
+        files = "、".join(path for path, _ in damaged_files(repo, loaded))
+        raise DamagedCases(t("damaged.export_refused", n=len(loaded.problems), files=files), loaded.problems)
     return loaded.cases
 
 

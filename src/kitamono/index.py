@@ -271,6 +271,7 @@ class Loaded(Generic[C]):
         self._positions = positions  # each readable case's position in the source
         self._cases = cases
         self._recover = recover  # reads everything again, should the index prove damaged
+        self._left_out: dict[str, str] = {}  # files read but set aside (``leave_out``), with why
         #: The caller's way to show a note that comes after ``notes`` were shown.
         self.tell: Callable[[str], object] | None = None
 
@@ -284,6 +285,28 @@ class Loaded(Generic[C]):
         for _, paths in self.duplicates:
             found.update(paths)
         return sorted(found)
+
+    def leave_out(self, root: Path, paths: Collection[str], reason: str) -> None:
+        """Set readable files aside as if they could not be read: their cases are no longer
+        among the cases, and each is a line of ``problems`` (``root / path: reason``), as for an
+        ambiguous id in a report made with ``--allow-damaged``. Kept when a damaged index is
+        read again."""
+        self._left_out.update((path, f"{root / path}: {reason}") for path in paths)
+        self._apply_left_out()
+
+    def _apply_left_out(self) -> None:
+        if not self._left_out:
+            return
+        keep = [n for n, path in enumerate(self.paths) if path not in self._left_out]
+        gone = [path for path in self.paths if path in self._left_out]
+        self.paths = [self.paths[n] for n in keep]
+        self.digests = [self.digests[n] for n in keep]
+        if self._positions is not None:
+            self._positions = [self._positions[n] for n in keep]
+        if self._cases is not None:
+            self._cases = [self._cases[n] for n in keep]
+        self.problems.extend(self._left_out[path] for path in gone)
+        self.renamed, self.duplicates = {}, []
 
     def _build(self, chosen: list[int]) -> list[C]:
         """The records of the readable cases numbered ``chosen`` (a damaged index is rebuilt)."""
@@ -300,6 +323,7 @@ class Loaded(Generic[C]):
             self.paths, self.problems, self.digests = fresh.paths, fresh.problems, fresh.digests
             self.renamed, self.duplicates = fresh.renamed, fresh.duplicates
             self._source, self._positions = fresh._source, fresh._positions
+            self._apply_left_out()
             raise _Retry from None
         # Positions of readable files only, so no stored case is None; and a Loaded that reads its
         # cases from a source is one of CaseRecords.

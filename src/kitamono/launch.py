@@ -69,7 +69,8 @@ def _count_options(argv: list[str]) -> tuple[str | None, str | None] | None:
 def quick_count(argv: list[str]) -> str | None:
     """The output of ``kitamono case list --count [--fy FY]``, or None to leave it to the full CLI.
 
-    Messages about the index and unreadable files go to stderr as the full command writes them.
+    Messages about the index go to stderr as the full command writes them; a damaged case file
+    is left to the full command line, which refuses to count without it.
     """
     chosen = _count_options(argv)
     if chosen is None:
@@ -79,7 +80,6 @@ def quick_count(argv: list[str]) -> str | None:
 
     from kitamono import index
     from kitamono.errors import KitamonoError
-    from kitamono.i18n import t
     from kitamono.store import open_repository
 
     try:
@@ -92,12 +92,10 @@ def quick_count(argv: list[str]) -> str | None:
         loaded = index.load_cases(repo, use_index=index.enabled())
     except (KitamonoError, OSError):
         return None  # the full command line says what is wrong, in its own words
-    if loaded.clashes():
-        return None  # ambiguous ids: the full command line refuses to count
+    if loaded.clashes() or loaded.problems:
+        return None  # ambiguous ids or a damaged file: the full command line refuses to count
     from kitamono.controls import printable
 
     for note in loaded.notes:
         print(printable(note), file=sys.stderr)
-    for problem in loaded.problems:
-        print(printable(f"{t('warning.prefix')}: {problem}"), file=sys.stderr)
     return f"{len(loaded) if fy is None else loaded.count_received_in(fy)}\n"

@@ -104,6 +104,19 @@ def _headings(table: Table, shown: Callable[[str], Any] = str) -> list[Any]:
     return [shown(table.columns[n].heading) for n in table.shown_columns]
 
 
+def _says_none(table: Table, sections: bool) -> bool:
+    """Whether a table is shown as 「該当なし」: it has no rows (a total of nothing adds nothing),
+    and it is one section of a document (a listing of one table keeps its headings)."""
+    return sections and not table.rows
+
+
+def _opening(report: Report) -> list[str]:
+    """What comes before the tables in a text format: the files left out, then a document's
+    title and byline (a report without a byline keeps its table titles alone, as ever)."""
+    lines = report.problems.lines() if report.problems is not None else []
+    return [*lines, report.title, report.byline] if report.byline else lines
+
+
 def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
     from tabulate import tabulate
 
@@ -113,10 +126,22 @@ def _tabulated(report: Report, style: str, era: bool, markdown: bool) -> str:
     multiple = len(tables) > 1 or markdown
     if markdown and report.title:
         parts.append(f"# {shown(report.title)}\n")
+    if markdown and report.problems is not None:
+        parts.append("\n".join(f"> **{shown(line)}**" if n == 0 else f"> - {shown(line)}"
+                               for n, line in enumerate(report.problems.lines())) + "\n")  # fmt: skip
+    if markdown and report.byline:
+        parts.append(shown(report.byline) + "\n")  # the title is above
+    if not markdown and _opening(report):
+        parts.extend([*(shown(line) for line in _opening(report)), ""])
     for table in tables:
         if multiple and table.title:
             title = shown(table.title)
             parts.append(f"## {title}\n" if markdown else t("render.table_title", title=title))
+        if _says_none(table, len(tables) > 1):
+            parts.append(t("reports.none") + ("\n" if markdown else ""))
+            if not markdown:
+                parts.append("")
+            continue
         rows = list(shown_rows(table, lambda v: shown(cell_text(v, era))))
         align = ["right" if table.columns[n].numeric else "left" for n in table.shown_columns]
         text = tabulate(
@@ -157,7 +182,19 @@ def _rich(report: Report, era: bool, width: int | None) -> str:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or 120, force_terminal=True, highlight=False, soft_wrap=False)
-    for table in report.shown_tables:
+    if report.problems is not None:
+        for line in report.problems.lines():
+            console.print(Text(printable(line), style="bold red"))
+    if report.byline:
+        console.print(shown(report.title))
+        console.print(shown(report.byline))
+    tables = list(report.shown_tables)
+    for table in tables:
+        if _says_none(table, len(tables) > 1):
+            console.print(shown(table.title))
+            console.print(shown(t("reports.none")))
+            console.print()
+            continue
         title = shown(table.title) if table.title else None
         rich_table = RichTable(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
         for n in table.shown_columns:
@@ -178,7 +215,9 @@ def _rich(report: Report, era: bool, width: int | None) -> str:
 def _csv(report: Report, era: bool) -> str:
     from kitamono.sheets import csv_text
 
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = [[line] for line in _opening(report)]
+    if rows:
+        rows.append([])
     tables = list(report.shown_tables)
     for index, table in enumerate(tables):
         if len(tables) > 1:
@@ -186,6 +225,9 @@ def _csv(report: Report, era: bool) -> str:
                 rows.append([])
             rows.append([table.title])
         rows.append(_headings(table))
+        if _says_none(table, len(tables) > 1):
+            rows.append([t("reports.none")])
+            continue
         rows.extend(shown_rows(table, lambda v: _csv_cell(v, era)))
     return csv_text(rows)
 
@@ -199,18 +241,44 @@ def _csv_cell(value: Any, era: bool) -> Any:
 
 
 def xlsx_bytes(report: Report, era: bool = False) -> bytes:
-    """One sheet per table (through the one spreadsheet writer), dates as real dates."""
+    """One sheet per table (through the one spreadsheet writer), dates as real dates.
+
+    A document (a byline, a summary, or files left out) opens on its 概要 sheet: the title, the
+    byline, the files left out, then the summary. Each sheet is named after its table, shortened
+    at a word's end to what Excel allows; a table with no rows says 「該当なし」 under its headings.
+    """
     from kitamono.sheets import Sheet
     from kitamono.sheets import xlsx_bytes as workbook
 
-    sheets = [
-        Sheet(table.title or report.title or "Sheet", _headings(table),
-              list(shown_rows(table, lambda v: _xlsx_cell(v, era))))
-        for table in report.shown_tables
-    ]  # fmt: skip
-    if report.summary:
-        sheets.append(Sheet("概要", None, [[line] for line in report.summary]))
+    tables = list(report.shown_tables)
+    sheets = []
+    if report.summary or report.byline or report.problems is not None:
+        lines = _opening(report)
+        if report.summary:
+            lines = [*lines, *([""] if lines else []), *report.summary]
+        sheets.append(Sheet(t("reports.overview_sheet"), None, [[line or None] for line in lines]))
+    for table in tables:
+        rows = (
+            [[t("reports.none")]] if _says_none(table, len(tables) > 1)
+            else list(shown_rows(table, lambda v: _xlsx_cell(v, era)))
+        )  # fmt: skip
+        sheets.append(Sheet(sheet_name(table.title or report.title or "Sheet"), _headings(table), rows))
     return workbook(sheets)
+
+
+#: The longest sheet name given: Excel allows 31 characters, and a repeated name takes a suffix.
+SHEET_NAME_LENGTH = 28
+#: Where a title may be shortened: before a bracket, at a space or a separator.
+_WORD_END = re.compile(r"(?=[(（\[【「])|[\s、,・:;]")
+
+
+def sheet_name(title: str) -> str:
+    """A table's title as a sheet name: whole when it fits, else cut where a word ends."""
+    title = title.strip()
+    if len(title) <= SHEET_NAME_LENGTH:
+        return title
+    ends = [m.start() for m in _WORD_END.finditer(title) if 0 < m.start() <= SHEET_NAME_LENGTH]
+    return title[: ends[-1]].rstrip() if ends else title[:SHEET_NAME_LENGTH]
 
 
 def _xlsx_cell(value: Any, era: bool) -> Any:
@@ -232,6 +300,22 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .chart{margin:1em 0}
 .legend span{display:inline-block;margin-right:1em}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}
+.byline{color:#444;margin:.2em 0 1em}
+.problems{border:2px solid #b3261e;background:#fdecea;color:#8c1d18;padding:.6em 1em;margin:1em 0}
+.problems p{margin:0 0 .3em;font-weight:bold}
+.problems ul{margin:0;padding-left:1.4em}
+p.none{margin:.3em 0 1em;color:#444}
+th,td.date,td.num,td.id{white-space:nowrap}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+body{margin:0;font-size:9pt}
+h1{font-size:14pt}
+h2{font-size:11pt;break-after:avoid;page-break-after:avoid}
+table{font-size:8.5pt;break-inside:auto}
+thead{display:table-header-group}
+tr,th,td{break-inside:avoid;page-break-inside:avoid}
+figure,.problems,.byline,p.none{break-inside:avoid;page-break-inside:avoid}
+}
 """.strip()
 _COLOURS = ("#2a5d8f", "#e07b39", "#5a9e4b", "#b84a62", "#7d6bb3", "#888888")
 
@@ -244,31 +328,49 @@ def _html_text(text: str) -> str:
 
 
 def _html(report: Report, era: bool) -> str:
+    """A page that opens offline and prints on A4: the files left out as a banner above all, the
+    byline under the title, a table that has no rows as 「該当なし」, rows never split across pages."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="ja"><head><meta charset="utf-8">',
         f"<title>{_html_text(report.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_html_text(report.title)}</h1>",
     ]
+    if report.problems is not None:
+        message, *files = report.problems.lines()
+        listed = "".join(f"<li>{_html_text(line)}</li>" for line in files)
+        parts.append(f'<div class="problems" role="alert"><p>{_html_text(message)}</p><ul>{listed}</ul></div>')
+    parts.append(f"<h1>{_html_text(report.title)}</h1>")
+    if report.byline:
+        parts.append(f'<p class="byline">{_html_text(report.byline)}</p>')
     if report.summary:
         parts.append("<ul class=\"summary\">" + "".join(f"<li>{_html_text(s)}</li>" for s in report.summary) + "</ul>")
     for chart in report.charts:
         parts.append(_svg_chart(chart))
-    for table in report.shown_tables:
+    tables = list(report.shown_tables)
+    for table in tables:
         parts.append(f"<h2>{_html_text(table.title)}</h2>")
+        if _says_none(table, len(tables) > 1):
+            parts.append(f'<p class="none">{_html_text(t("reports.none"))}</p>')
+            continue
         head = "".join(f"<th>{_html_text(text)}</th>" for text in _headings(table))
-        numeric = [table.columns[n].numeric for n in table.shown_columns]
+        kinds = ["num" if table.columns[n].numeric else "id" if table.columns[n].key == "id" else ""
+                 for n in table.shown_columns]  # fmt: skip
         body = []
-        for row in shown_rows(table, lambda v: _html_text(cell_text(v, era))):
+        for row in shown_rows(table, lambda v: (v, _html_text(cell_text(v, era)))):
             cells = "".join(
-                f'<td class="num">{v}</td>' if num else f"<td>{v}</td>" for num, v in zip(numeric, row, strict=True)
-            )
+                f'<td class="{kind or ("date" if _is_date(value) else "")}">{text}</td>'.replace(' class=""', "")
+                for kind, (value, text) in zip(kinds, row, strict=True)
+            )  # fmt: skip
             body.append(f"<tr>{cells}</tr>")
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
         if table.note:
             parts.append(f"<p>{_html_text(table.note)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, date)
 
 
 def _svg_chart(chart: Chart) -> str:

@@ -123,7 +123,7 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
 
 @dataclass(frozen=True)
 class Sheet:
-    """One sheet of a workbook: a bold, frozen header row (if any) and rows of cells.
+    """One sheet of a workbook: a bold, frozen header row with a filter (if any) and rows of cells.
 
     A cell is text, a number, a date or None (left empty)."""
 
@@ -156,6 +156,8 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
                     _write_cell(sheet, number, index, value, widths if number <= _WIDTH_ROWS else None)
         for index, width in widths.items():
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(60, width + 2)
+        if spec.header:  # a filter on every column of the header row, over all the rows
+            sheet.auto_filter.ref = f"A1:{sheet.cell(row=1, column=len(spec.header)).column_letter}{sheet.max_row}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

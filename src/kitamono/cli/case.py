@@ -10,10 +10,12 @@ import typer
 
 from kitamono.cli import complete
 from kitamono.cli.common import (
+    AllowDamagedOpt,
     FormatOpt,
     LinesFormatOpt,
     OutputOpt,
     auto_commit,
+    carried_problems,
     choice_option,
     emit,
     fail,
@@ -29,6 +31,8 @@ from kitamono.cli.common import (
 from kitamono.i18n import t
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from kitamono.models import Case, EventType
     from kitamono.reference import Reference
 
@@ -72,6 +76,9 @@ def new(
     bank: Annotated[str | None, text_option("--bank", "opt.bank")] = None,
     note: NoteOpt = None,
     no_input: Annotated[bool, typer.Option("--no-input", help=t("opt.no_input"))] = False,
+    date_outside_plan: Annotated[
+        bool, typer.Option("--allow-date-outside-plan", "--old-date", help=t("opt.allow_date_outside_plan"))
+    ] = False,
     fmt: LinesFormatOpt = None,
 ) -> None:
     from kitamono.casework import NewCase, log_case
@@ -80,11 +87,13 @@ def new(
     repo = repository()
     ref = reference(repo)
     now = today()
+    interactive = _interactive(no_input)
+    received = parse_date(received_on, today=now) if received_on else now
+    date_outside_plan = _date_confirmed(received, ref, now, date_outside_plan, interactive)  # before any question
     given = {
         "company": company, "municipality": municipality, "title": title,
         "received_by": received_by or repo.local.institution, "channel": channel,
     }  # fmt: skip
-    interactive = _interactive(no_input)
     choices = {
         "municipality": list(ref.municipalities),
         "received_by": [i.short_name for i in ref.institutions.values()] + list(ref.institutions),
@@ -105,14 +114,13 @@ def new(
             fail(t("case.missing_value", option="--" + key.replace("_", "-")))
     if summary is None and interactive:
         summary = ask(t("prompt.summary"), None, None, required=False)
-    received = parse_date(received_on, today=now) if received_on else now
     approved = parse_date(approved_project, today=now) if approved_project else None
     inquiry = NewCase(
         company=values["company"], municipality=values["municipality"], title=values["title"],
         received_by=values["received_by"], channel=values["channel"], received_on=received,
         summary=summary or "", field=field, needs=split_list(needs), contact_name=contact_name,
         contact_phone=contact_phone, contact_email=contact_email, approved_project=approved,
-        bank=bank, note=note,
+        bank=bank, note=note, date_outside_plan=date_outside_plan,
     )  # fmt: skip
     logged = log_case(repo, inquiry, ref, now)
     for message in logged.warnings:
@@ -127,6 +135,22 @@ def new(
         typer.echo(logged.case.id)
     info(t("case.created", id=logged.case.id))
     auto_commit(repo, [logged.case.id])
+
+
+def _date_confirmed(received: date, ref: Reference, now: date, allowed: bool, interactive: bool) -> bool:
+    """Whether a date received outside the plan is meant: allowed, or confirmed at a terminal.
+    A date that is probably a typo is refused otherwise (after today, always)."""
+    from kitamono.casework import DoubtfulDate, check_received_on
+
+    try:
+        check_received_on(received, ref, now, allowed)
+        return allowed
+    except DoubtfulDate as doubt:
+        if doubt.future or not interactive:
+            raise
+        if typer.confirm(t("case.date_confirm", problem=doubt.problem), default=False, err=True):
+            return True
+        fail(t("case.date_not_confirmed"))
 
 
 def _after_new(case: Case, ref: Reference) -> None:
@@ -167,6 +191,7 @@ def list_cases(
     count: Annotated[bool, typer.Option("--count", help=t("opt.count"))] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
+    allow_damaged: AllowDamagedOpt = False,
 ) -> None:
     from kitamono.listings import CaseFilter, case_list_report
 
@@ -174,7 +199,7 @@ def list_cases(
     ref = reference(repo)
     chosen = CaseFilter.parse(ref, fy=fy, status=status, field=field, institution=institution,
                               municipality=municipality, plan=plan, text=text)  # fmt: skip
-    loaded = load_cases(repo)
+    loaded = load_cases(repo, allow_damaged)
     if count and chosen.only_fy:  # answered from the index's digests, no case built
         typer.echo(len(loaded) if chosen.fy is None else loaded.count_received_in(chosen.fy))
         return
@@ -186,7 +211,7 @@ def list_cases(
         from kitamono.casework import with_contacts as full_cases
 
         cases = full_cases(repo, [c for c in cases if chosen.matches(c)])
-    emit(case_list_report(cases, ref, chosen, with_contacts), fmt, output)
+    emit(case_list_report(cases, ref, chosen, with_contacts), fmt, output, problems=carried_problems(repo, loaded))
 
 
 @app.command("history", help=t("help.case.history"))

@@ -20,7 +20,7 @@ from kitamono.reports.rows import FORMATS, TEXT_FORMATS  # the --format choices
 if TYPE_CHECKING:  # loaded by the commands that use them, not by every --help
     from kitamono.index import CaseRecord, Loaded
     from kitamono.reference import Reference
-    from kitamono.reports.rows import Report
+    from kitamono.reports.rows import Problems, Report
     from kitamono.store import Repository
 
 #: Set by the root callback from ``--repo``; read by ``repository()``.
@@ -31,6 +31,7 @@ OutputOpt = Annotated[
 ]
 EraOpt = Annotated[bool, typer.Option("--era", help=t("opt.era"))]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=t("opt.as_of"), metavar="DATE", show_default=False)]
+AllowDamagedOpt = Annotated[bool, typer.Option("--allow-damaged", help=t("opt.allow_damaged"))]
 
 #: A shell completion (see ``complete``): the command line so far and the word being typed -> the offers.
 Completion = Callable[[typer.Context, str], list[Any]]
@@ -63,17 +64,31 @@ def info(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
-def load_cases(repo: Repository) -> Loaded[CaseRecord]:
-    """All cases, telling the user on stderr of every unreadable file and of a rebuilt index."""
+def load_cases(repo: Repository, allow_damaged: bool = False) -> Loaded[CaseRecord]:
+    """All cases for a listing or a report, telling the user of a rebuilt index on stderr.
+
+    A case file that cannot be read (or an ambiguous id) stops the command with one line naming
+    the files; with ``allow_damaged`` they are left out, said once on stderr and carried inside
+    the output (``carried_problems``)."""
     from kitamono.casework import load_records
 
-    loaded = load_records(repo)
+    loaded = load_records(repo, allow_damaged)
     for note in loaded.notes:
         info(note)
-    for problem in loaded.problems:
-        warn(problem)
+    if loaded.problems:
+        warn(t("damaged.left_out", n=len(loaded.problems)))
     loaded.tell = info  # a damaged index found only when its cases are read
     return loaded
+
+
+def carried_problems(repo: Repository, loaded: Loaded[Any]) -> Problems | None:
+    """The files a listing or report was made without (``--allow-damaged``), for it to carry."""
+    if not loaded.problems:
+        return None
+    from kitamono.casework import damaged_files
+    from kitamono.reports.rows import Problems
+
+    return Problems(t("damaged.left_out", n=len(loaded.problems)), damaged_files(repo, loaded))
 
 
 def today() -> date:
@@ -131,11 +146,15 @@ def choose_format(fmt: str | None, output: Path | None, formats: tuple[str, ...]
 
 
 def emit(
-    report: Report, fmt: str | None, output: Path | None, era: bool = False, formats: tuple[str, ...] = FORMATS
+    report: Report, fmt: str | None, output: Path | None, era: bool = False, formats: tuple[str, ...] = FORMATS,
+    problems: Problems | None = None,
 ) -> None:
-    """Render ``report`` in the chosen format to ``-o FILE`` or stdout."""
+    """Render ``report`` in the chosen format to ``-o FILE`` or stdout, carrying ``problems``
+    (the case files it was made without) when there are any."""
     from kitamono.render import render_text, xlsx_bytes
 
+    if problems is not None:
+        report = report._replace(problems=problems)
     fmt = choose_format(fmt, output, formats)
     if fmt == "xlsx":
         if output is None and sys.stdout.isatty():

@@ -41,19 +41,14 @@ def export(
     ] = None,
     redact: Annotated[bool, typer.Option("--redact", help=t("exchange.opt.redact"))] = False,
 ) -> None:  # fmt: skip
-    from kitamono.exchange import DamagedCases, export_bytes, has_contacts, load_for_export
+    from kitamono.exchange import export_bytes, has_contacts, load_for_export
 
     chosen = _choose_format(fmt, output)
     if chosen == "xlsx" and output is None and sys.stdout.isatty():
         fail(t("opt.xlsx_needs_output"))
     repo = repository()
     ref = reference(repo)
-    try:
-        cases = load_for_export(repo)
-    except DamagedCases as error:
-        for problem in error.problems:
-            info(f"{t('error.prefix')}: {problem}")
-        raise
+    cases = load_for_export(repo)  # a damaged case file: one line naming the files, nothing written
     data = export_bytes(cases, ref, chosen, redact)
     if output is None:
         if chosen != "xlsx" and sys.stdout.isatty():  # read on a terminal: no control character sent to it

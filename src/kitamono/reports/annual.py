@@ -329,8 +329,12 @@ def overview(sections: list[Section], year: Year) -> Section:
 SECTIONS = (activity, targets, compliance, groups, referrals, stale)
 
 
-def annual_report(cases: list[Case], ref: Reference, fy: int, as_of: date, era: bool = False) -> Report:
-    """What the review meeting reads at a year's end: the six sections, then the overview."""
+def annual_report(cases: list[Case], ref: Reference, fy: int, as_of: date, era: bool = False,
+                  made_on: date | None = None, made_by: str | None = None) -> Report:  # fmt: skip
+    """What the review meeting reads at a year's end: the six sections, then the overview.
+
+    Its byline says when it was made (``made_on``, default ``as_of``), by which institution
+    (``made_by``, this clone's) and as of which day the records were read."""
     year = Year.of(fy, as_of, era)
     sections = [section(cases, ref, year) for section in SECTIONS]
     summary = overview(sections, year)
@@ -338,5 +342,7 @@ def annual_report(cases: list[Case], ref: Reference, fy: int, as_of: date, era: 
     for part in [*sections, summary]:
         document.update(part.document)
     tables = [table for s in sections for table in s.tables]
+    byline = t("reports.byline", made_on=format_date(made_on or as_of, era), as_of=format_date(as_of, era),
+               made_by=ref.short_name(made_by) if made_by else t("reports.byline_no_institution"))  # fmt: skip
     return Report(t("reports.annual.title", fy=year.name), tables, document, summary=summary.summary,
-                  charts=summary.charts)  # fmt: skip
+                  charts=summary.charts, byline=byline)  # fmt: skip

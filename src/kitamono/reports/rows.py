@@ -116,11 +116,43 @@ class Chart(NamedTuple):
     series: dict[str, list[float]]
 
 
+class Problems(NamedTuple):
+    """The case files a report was made without, because they could not be read or their ids
+    were ambiguous (only ever with ``--allow-damaged``): every format carries them, so a number
+    made without some cases never looks like a number made with all of them.
+
+    ``message`` is one line for people (how many cases were left out, what to do); ``files``
+    holds each file (relative to the repository) with what is wrong with it.
+    """
+
+    message: str
+    files: Sequence[tuple[str, str]]
+
+    @property
+    def left_out(self) -> int:
+        """How many cases the report was made without: one per file."""
+        return len(self.files)
+
+    def lines(self) -> list[str]:
+        """The message, then one line per file."""
+        return [self.message, *(f"{path}: {problem}" for path, problem in self.files)]
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "cases_left_out": self.left_out,
+            "files": [{"path": path, "problem": problem} for path, problem in self.files],
+            "message": self.message,
+        }
+
+
 class Report(NamedTuple):
     """What a command shows: a title, tables, a written summary, charts, and its JSON's layout.
 
     ``document`` is the JSON: a plain value in which ``Rows``, ``Keyed``, ``Total`` and
     ``Values`` stand for rows of the tables. None means the rows of the one table the JSON has.
+    ``byline`` is the line under a document's title (作成日・作成機関・時点), for people only (the JSON
+    holds its own dates). ``problems``, when files were left out, goes first in every format; in
+    the JSON as the key ``problems`` (a JSON that is a list becomes ``{"problems", "rows"}``).
     """
 
     title: str
@@ -128,13 +160,21 @@ class Report(NamedTuple):
     document: Any = None
     summary: Sequence[str] = ()
     charts: Sequence[Chart] = ()
+    byline: str | None = None
+    problems: Problems | None = None
 
     def json(self) -> Any:
         """The JSON value, every placement filled in from the rows."""
         if self.document is None:
             (table,) = [t for t in self.tables if t.only != "table"]
-            return table.records()
-        return _filled(self.document)
+            value: Any = table.records()
+        else:
+            value = _filled(self.document)
+        if self.problems is None:
+            return value
+        if isinstance(value, dict):
+            return {"problems": self.problems.json(), **value}
+        return {"problems": self.problems.json(), "rows": value}
 
     @property
     def shown_tables(self) -> Iterator[Table]:
