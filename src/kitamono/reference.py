@@ -43,6 +43,7 @@ from kitamono.models import (
     BasicPlan,
     Institution,
     Municipality,
+    OutcomeKind,
     PlanSummary,
     RoutingRules,
     SupportField,
@@ -74,6 +75,7 @@ class Reference:
     needs_vocabulary: dict[str, list[str]] = field(default_factory=dict)
     sources: tuple[Path, ...] = ()
     routing: RoutingRules | None = None  # data/routing.yaml: the inputs of kitamono.routing
+    outcomes: dict[str, OutcomeKind] = field(default_factory=dict)  # data/outcomes.yaml, by id
 
     # --- look-ups that users type --------------------------------------------------------------
 
@@ -114,6 +116,24 @@ class Reference:
                 return p
         near = difflib.get_close_matches(key, list(self.plans), n=3)
         raise InputError(t("ref.unknown_plan", value=key, near=_near(near)))
+
+    def outcome_kind(self, key: str) -> OutcomeKind:
+        """An outcome kind by id (``commercialised``) or name (``事業化``), with near names on a miss."""
+        key = key.strip()
+        if key in self.outcomes:
+            return self.outcomes[key]
+        for kind in self.outcomes.values():
+            if key == kind.name:
+                return kind
+        kinds = "、".join(f"{k.name} ({k.id})" for k in self.outcomes.values())
+        raise InputError(t("ref.unknown_outcome_kind", value=key, kinds=kinds))
+
+    def outcome_name(self, kind_id: str | None) -> str:
+        """An outcome kind's name (事業化); none given reads as 未分類, an unknown id as it is."""
+        if not kind_id:
+            return t("reports.outcome.unclassified")
+        kind = self.outcomes.get(kind_id)
+        return kind.name if kind else kind_id
 
     def center(self) -> Institution:
         """The representative body, whose ものづくり支援センター is the one-stop window."""
@@ -224,6 +244,7 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         ("institutions.yaml", "institutions", Institution, "id"),
         ("basic_plans.yaml", "plans", BasicPlan, "id"),
         ("municipalities.yaml", "municipalities", Municipality, "code"),
+        ("outcomes.yaml", "outcomes", OutcomeKind, "id"),
     )
     for filename, key, model, id_key in specs:
         shipped_path = base / filename
@@ -269,6 +290,7 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         needs_vocabulary=needs,
         sources=tuple(dirs),
         routing=routing,
+        outcomes=tables["outcomes"],
     )
     _cross_check(reference, dirs)
     return reference

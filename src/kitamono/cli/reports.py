@@ -84,6 +84,7 @@ def targets(
 def followups(
     as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
     all_: Annotated[bool, typer.Option("--all", help=t("reports.opt.all"))] = False,
+    closed_apart: Annotated[bool, typer.Option("--closed-apart", help=t("reports.opt.closed_apart"))] = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
     from kitamono.reports.targets import followups_needs, followups_report
@@ -91,12 +92,15 @@ def followups(
     when = as_of_date(as_of)
     repo, ref = _open()
     cases = followups_needs(when).pick(_load(repo))
-    emit(followups_report(cases, ref, when, _institution(ref, institution), era, with_done=all_), fmt, output, era)
+    report = followups_report(cases, ref, when, _institution(ref, institution), era, with_done=all_,
+                              closed_apart=closed_apart)  # fmt: skip
+    emit(report, fmt, output, era)
 
 
 @report_app.command("quarterly", help=t("reports.help.quarterly"))
 def quarterly(
     fy: FyOpt = None, quarter: QuarterOpt = None, as_of: AsOfOpt = None, era: EraOpt = False,
+    all_: Annotated[bool, typer.Option("--all", help=t("reports.opt.all_institutions"))] = False,
     fmt: FormatOpt = None, output: OutputOpt = None,
 ) -> None:  # fmt: skip
     from kitamono.reports.activity import choose_quarter, quarterly_needs, quarterly_report
@@ -105,7 +109,7 @@ def quarterly(
     chosen_fy, q = choose_quarter(fy, quarter, when)  # a quarter that cannot be is refused before any case is read
     repo, ref = _open()
     cases = quarterly_needs(chosen_fy, q, when).pick(_load(repo))
-    emit(quarterly_report(cases, ref, chosen_fy, q, when, era), fmt, output, era)
+    emit(quarterly_report(cases, ref, chosen_fy, q, when, era, every_network=all_), fmt, output, era)
 
 
 @report_app.command("annual", help=t("reports.help.annual"))
