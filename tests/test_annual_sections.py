@@ -70,8 +70,10 @@ def test_activity_counts_each_institution_field_and_quarter(ref):
     counted = {r["institution"]: {k: v for k, v in r.items() if v and k != "institution"} for r in data["institutions"]}
     assert counted == {
         "hro": {"received": 1, "referred_out": 1},
+        "noastec": {},  # every support institution has its row (3(2)③), with nothing done
         "hsc": {"referred_in": 1, "started": 1},
         "hokuyo": {"received": 1, "supported": 1},
+        "dogin": {},
     }
     assert data["fields"]["food"] == {**zero, "received": 1, "referred_out": 1, "referred_in": 1, "started": 1}
     assert data["fields"]["monozukuri"] == {**zero, "received": 1, "supported": 1}
@@ -126,7 +128,10 @@ def test_a_year_after_the_plan_has_its_own_line(ref):
     late = case("e", "2022-05-01", ("started", "2022-06-01", "hro", {"lead": "hro"}),
                 ("supported", "2023-06-01", "hro"))  # fmt: skip
     section = annual.targets([late], ref, Year.of(2023, date(2024, 3, 31)))
-    assert section.summary[0] == "2023年度は計画期間後です。フォローアップの対象 1 件のうち 1 件を支援しました。"
+    assert section.summary[0] == (
+        "2023年度は計画期間後です(目標なし、実績のみ)。新たに支援を始めた案件 0 件、"
+        "フォローアップの対象 1 件のうち支援した案件 1 件、計 1 件でした。"
+    )
 
 
 # --- 3. follow-up compliance ----------------------------------------------------------------------
@@ -136,7 +141,7 @@ COMPLIANCE = [
     case("a", "2018-05-01", ("started", "2018-06-01", "hro", {"lead": "hro"}), ("followed_up", "2019-08-01", "hro")),
     case("b", "2018-05-02", ("started", "2018-07-01", "hro", {"lead": "hokuyo"})),  # nothing: missing
     case("c", "2018-05-03", ("started", "2018-08-01", "hro", {"lead": "hro"}),
-         ("closed", "2019-01-10", "hro", {"outcome": "解決"})),  # closed before FY2019: waived
+         ("closed", "2019-01-10", "hro", {"outcome": "解決", "follow_up_waiver": "廃業"})),  # waived at the close
     case("d", "2019-05-01", ("started", "2019-06-01", "hro", {"lead": "hro"})),  # owes FY2020 and FY2021 only
 ]
 
@@ -254,11 +259,11 @@ def test_the_overview_gathers_each_sections_lines_and_charts_in_order(ref):
         (quarterly_needs(2019, 3, date(2020, 5, 1)), Needs.active_between(date(2019, 4, 1), date(2019, 12, 31))),
         (quarterly_needs(2019, 3, date(2019, 11, 15)), Needs.active_between(date(2019, 4, 1), date(2019, 11, 15))),
         (followups_needs(date(2020, 4, 15)), Needs.started_by(date(2020, 4, 15))),
-        # only starts within the plan (FY2017–2022) count, up to as_of
+        # starts from the plan's first day (FY2017) count, up to as_of: after the plan as actuals only
         (targets_needs(load_reference(None).targets, date(2020, 4, 15)),
          Needs.started_by(date(2020, 4, 15), since=date(2017, 4, 1))),
         (targets_needs(load_reference(None).targets, date(2026, 1, 1)),
-         Needs.started_by(date(2023, 3, 31), since=date(2017, 4, 1))),
+         Needs.started_by(date(2026, 1, 1), since=date(2017, 4, 1))),
         (annual_needs(2019, date(2020, 3, 31)), Needs()),  # a case quiet since long before still shows as stale
     ],
 )

@@ -8,6 +8,7 @@ character as the same box (``.ci/run`` installs fonts-noto-cjk, chromium and pop
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -48,6 +49,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(ROOT / "kitamono.yaml", path / "kitamono.yaml")
     made = kitamono("init", path, "--institution", "hokuyo")
     assert made.returncode == 0, made.stderr
+    # The one follow-up of FY2021 the demo leaves owed (a closed case still owes it): recorded,
+    # so that the review has exactly one empty table.
+    done = kitamono("--repo", path, "case", "follow-up", "noastec-2019-0001", "--date", "2021-06-01", "--by", "noastec")
+    assert done.returncode == 0, done.stderr
     return path
 
 
@@ -127,8 +132,12 @@ def test_no_row_of_the_printed_review_is_split_and_no_date_wraps(printed, number
         holding = [n for n, page in enumerate(pages) if row["id"] in page]
         assert len(holding) == 1, row["id"]
         page = pages[holding[0]]
-        line = next(line for line in page.splitlines() if row["id"] in line)
-        assert row["last_event"] in line and line.rstrip().endswith(str(row["days"]))  # the row's cells together
+        lines = page.splitlines()
+        at = next(n for n, line in enumerate(lines) if row["id"] in line)
+        # The row's lines: its id's line and the wrapped lines under it, up to the next row's id.
+        wrapped = itertools.takewhile(lambda line: not re.match(r"[a-z_]+-\d{4}-\d{4}", line), lines[at + 1 : at + 4])
+        block = [lines[at], *wrapped]
+        assert any(row["last_event"] in line and line.rstrip().endswith(str(row["days"])) for line in block)
         assert row["company"][:5] in page  # the company's name, wrapped or not, on the same page
 
 
@@ -220,15 +229,17 @@ def test_the_workbook_opens_on_its_summary_with_whole_words_frozen_headers_and_f
     assert overview[3:] == numbers["summary"]
     titles = [
         "2021年度 機関別の活動", "2021年度 分野別の活動", "2021年度 四半期別の活動", "想定する支援件数と実績",
-        "計画期間後のフォローアップ(計画の合計には含めません)", "2021年度 フォローアップの実施状況", EMPTY,
+        "計画期間後の実績(目標なし・実績のみ。計画の合計には含めません)", "2021年度 フォローアップの実施状況", EMPTY,
         "2021年度 分野別の案件数", "2021年度 基本計画別の案件数", "2021年度 振興局別の案件数",
         "2021年度 機関間の紹介(紹介元→紹介先)", "180日を超えて記録のない未終了の案件(2022-03-31 時点)",
+        "2021年度に終了した案件の成果", "支援案件のうち地域経済牽引事業計画の承認を受けたもの(2022-03-31 現在)",
+        "2021年度の支援までの日数(中央値)", "2021年度の紹介と支援開始",
     ]  # fmt: skip
     assert len(book.sheetnames) == 1 + len(titles)
     for name, title in zip(book.sheetnames[1:], titles, strict=True):
         assert len(name) <= 31
         assert name == title or (title.startswith(name) and WORD_END.match(title, len(name))), (name, title)
-    assert book.sheetnames[-1] == "180日を超えて記録のない未終了の案件"
+    assert book.sheetnames[12] == "180日を超えて記録のない未終了の案件"
     for sheet in book.worksheets[1:]:
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.dimensions.split(':')[1]}"
     empty = [list(row) for row in book[EMPTY].iter_rows(values_only=True)]

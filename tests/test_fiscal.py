@@ -220,14 +220,36 @@ def test_parse_fiscal_year_accepts(text, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Documents written before 令和 went on counting in 平成: the plan's period ends in 平成34年度
+        # (FY2022), and a 2017 document's 平成32年度 is FY2020. An era's year n is its first year + n - 1.
+        ("平成34年度", 2022),
+        ("H34", 2022),
+        ("Ｈ３４", 2022),
+        ("平成32年度", 2020),
+        ("H32", 2020),
+        ("平成33年度", 2021),
+        ("平成35年度", 2023),
+        # 昭和 the same way: 昭和64年度 is the 年度 that began on 1989-04-01, under 平成
+        ("昭和64年度", 1989),
+    ],
+)
+def test_an_eras_years_go_on_past_its_end(text, expected):
+    assert parse_fiscal_year(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("平成34Q3", (2022, 3)), ("H32Q1", (2020, 1))])
+def test_a_quarter_of_a_year_named_past_its_era(text, expected):
+    assert parse_quarter(text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("平成32年度", "fiscal.fiscal_year_outside_era"),
-        ("H32", "fiscal.fiscal_year_outside_era"),
         ("令和0年度", "fiscal.fiscal_year_outside_era"),
         ("R0", "fiscal.fiscal_year_outside_era"),
         ("平成0年度", "fiscal.fiscal_year_outside_era"),
-        ("昭和64年度", "fiscal.fiscal_year_outside_era"),
         ("昭和63年度", "fiscal.fiscal_year_out_of_range"),
         ("1988", "fiscal.fiscal_year_out_of_range"),
         ("2101", "fiscal.fiscal_year_out_of_range"),
@@ -286,7 +308,7 @@ def test_parse_quarter_accepts(text, expected):
         ("FY2019", "fiscal.bad_quarter"),
         ("fooQ3", "fiscal.bad_quarter"),
         ("Q", "fiscal.bad_quarter"),
-        ("平成32Q1", "fiscal.fiscal_year_outside_era"),
+        ("令和0Q1", "fiscal.fiscal_year_outside_era"),
         ("1988Q1", "fiscal.fiscal_year_out_of_range"),
     ],
 )

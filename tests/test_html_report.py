@@ -187,14 +187,17 @@ def test_chromium_shows_the_review(review, browser):
     assert activity[0] == ["機関", "相談受付", "紹介(出)", "紹介(受)", "支援開始", "支援実施", "フォローアップ", "終了"]
     assert activity[1:] == [
         ["道総研", "1", "1", "0", "0", "0", "1", "0"],
+        ["ノーステック財団", "0", "0", "0", "0", "0", "0", "0"],  # every support institution has its row
         ["中小企業総合支援センター", "0", "1", "1", "0", "1", "0", "0"],
         ["北洋銀行", "0", "0", "1", "1", "0", "1", "0"],
+        ["北海道銀行", "0", "0", "0", "0", "0", "0", "0"],
         ["とかち財団", "1", "0", "0", "0", "0", "0", "2"],
         ["合計", "2", "2", "2", "1", "1", "2", "2"],
     ]
     targets = page.tables["想定する支援件数と実績"]
     assert targets[2] == ["2019年度", "10", "1", "10", "3", "1", "20", "2", "-18", "10", "5", "未達"]
-    assert page.tables["2019年度 フォローアップの実施状況"][-1] == ["合計", "3", "1", "1", "1", "50"]
+    # E was closed without a waiver: it still owes its FY2019 follow-up
+    assert page.tables["2019年度 フォローアップの実施状況"][-1] == ["合計", "3", "1", "2", "0", "33.3"]
     assert page.tables["2019年度 機関間の紹介(紹介元→紹介先)"][1:] == [
         ["道総研", "中小企業総合支援センター", "1"],
         ["中小企業総合支援センター", "北洋銀行", "1"],
@@ -227,3 +230,16 @@ def test_chromium_shows_the_demo_review_in_era_form(run, tmp_path, browser):
     assert [row[-1] for row in targets[1:6]] == ["達成", "達成", "未達", "達成", "達成"]
     assert len(page.charts) == 2
     assert "実績計 令和2年度: 24" in page.charts[1]["bars"]
+
+
+def test_the_review_chart_shows_the_years_after_the_plan_as_actual_bars(run, tmp_path, browser):
+    """Support after the plan is shown as actual bars with no target bar beside them (実績のみ): the
+    FY2025 review of the demo holds FY2023 (21 = 2 new + 19 continuing), FY2024 (12) and FY2025 (5)."""
+    page_file = tmp_path / "demo-2025.html"
+    result = run("--repo", ROOT, "report", "annual", "--fy", "2025", "--as-of", "2026-03-31", "-o", page_file)
+    assert result.exit_code == 0, result.stderr
+    bars = Page(browser.dom(page_file)).charts[1]["bars"]
+    assert [b for b in bars if "2023" in b or "2024" in b or "2025" in b] == [
+        "実績計 2023年度: 21", "実績計 2024年度: 12", "実績計 2025年度: 5",
+    ]  # fmt: skip
+    assert "目標計 2022年度: 30" in bars and "実績計 2022年度: 30" in bars

@@ -29,6 +29,10 @@ def counts(**values: int) -> dict[str, int]:
     return {**zeros(), **values}
 
 
+#: The five support institutions: each has its row in an aggregation, with zeros if it did nothing.
+SUPPORT_ZEROS = {ident: zeros() for ident in ("hro", "noastec", "hsc", "hokuyo", "dogin")}
+
+
 @pytest.fixture
 def small(repo, run, new_case):
     """Five cases around FY2019 (ids in brackets)::
@@ -103,11 +107,13 @@ def test_quarter_one_counts_each_institution(small, run):
     assert (data["fiscal_year"], data["quarter"], data["start"], data["end"]) == (2019, 1, "2019-04-01", "2019-06-30")
     assert by_institution(data) == {
         "hro": counts(received=1, referred_out=1),  # A
+        "noastec": zeros(),  # every support institution is listed (3(2)③), with nothing done
         "hsc": counts(referred_in=1, referred_out=1, supported=1),  # A: passed on, and supported on 06-30
         "hokuyo": counts(referred_in=1, started=1),  # A: the lead counts the start
-        "tokachi": counts(received=1),  # B, received on the last day of the quarter
+        "dogin": zeros(),
+        "tokachi": counts(received=1),  # B, received on the last day of the quarter: a network body that acted
     }
-    assert list(by_institution(data)) == ["hro", "hsc", "hokuyo", "tokachi"]  # the plan's order
+    assert list(by_institution(data)) == ["hro", "noastec", "hsc", "hokuyo", "dogin", "tokachi"]  # the plan's order
     assert data["total"] == counts(received=2, referred_out=2, referred_in=2, started=1, supported=1)
     assert data["fields"] == {
         "food": counts(received=1, referred_out=2, referred_in=2, started=1, supported=1),
@@ -121,12 +127,14 @@ def test_quarter_one_counts_each_institution(small, run):
 def test_quarter_two_and_the_year_to_date(small, run):
     data = quarterly(run, "--quarter", "2019Q2")
     assert by_institution(data) == {
+        **SUPPORT_ZEROS,
         "hokuyo": counts(followed_up=1),  # A on 07-01
         "tokachi": counts(closed=2),  # B closed twice; the reopening is not counted
     }
     ytd = data["year_to_date"]
     assert (ytd["start"], ytd["end"]) == ("2019-04-01", "2019-09-30")
     assert by_institution(ytd) == {
+        **SUPPORT_ZEROS,
         "hro": counts(received=1, referred_out=1),
         "hsc": counts(referred_in=1, referred_out=1, supported=1),
         "hokuyo": counts(referred_in=1, started=1, followed_up=1),
@@ -138,7 +146,7 @@ def test_quarter_two_and_the_year_to_date(small, run):
 
 def test_as_of_inside_a_quarter_counts_up_to_that_day(small, run):
     data = quarterly(run, "--quarter", "2019Q2", "--as-of", "2019-09-29")
-    assert by_institution(data) == {"hokuyo": counts(followed_up=1), "tokachi": counts(closed=1)}
+    assert by_institution(data) == {**SUPPORT_ZEROS, "hokuyo": counts(followed_up=1), "tokachi": counts(closed=1)}
     assert data["as_of"] == "2019-09-29"
     text = run("report", "quarterly", "--quarter", "2019Q2", "--as-of", "2019-09-29", "--format", "plain").stdout
     assert "2019-09-29 までの記録で集計しています" in text
@@ -200,7 +208,6 @@ def test_every_form_of_a_quarter(repo, run, args):
         (["targets", "--as-of", "平成31年5月1日"], "「平成31年5月1日」は平成の期間外です"),
         (["followups", "--as-of", "２０１９年２月３０日"], "存在しない日付です"),
         (["followups", "--as-of", "昨日"], "日付として読めません"),
-        (["report", "annual", "--fy", "平成32年度"], "「平成32年度」という年度はありません"),
         (["report", "annual", "--fy", "令和0年度"], "「令和0年度」という年度はありません"),
         (["report", "annual", "--fy", "来年度"], "年度として読めません"),
         (["report", "annual", "--fy", "2027"], "2027年度は 2026-11-28 の時点でまだ始まっていません"),
@@ -253,6 +260,7 @@ def test_the_annual_review_numbers(small, run):
     assert (data["fiscal_year"], data["start"], data["end"]) == (2019, "2019-04-01", "2020-03-31")
     activity = data["activity"]
     assert by_institution(activity) == {
+        **SUPPORT_ZEROS,
         "hro": counts(received=1, referred_out=1, followed_up=1),  # A received and passed on; D followed up
         "hsc": counts(referred_in=1, referred_out=1, supported=1),
         "hokuyo": counts(referred_in=1, started=1, followed_up=1),
@@ -275,14 +283,14 @@ def test_the_annual_review_numbers(small, run):
     assert data["targets"]["as_of"] == "2020-03-31"
     compliance = data["followup_compliance"]
     assert {k: compliance[k] for k in ("owed", "done", "missing", "waived", "rate")} == {
-        "owed": 3, "done": 1, "missing": 1, "waived": 1, "rate": 50.0,  # E was closed: not owed
+        "owed": 3, "done": 1, "missing": 2, "waived": 0, "rate": 33.3,  # E was closed, and still owes (1(5))
     }  # fmt: skip
     assert compliance["by_start_year"] == [
-        {"start_fiscal_year": 2018, "owed": 3, "done": 1, "missing": 1, "waived": 1, "rate": 50.0}
+        {"start_fiscal_year": 2018, "owed": 3, "done": 1, "missing": 2, "waived": 0, "rate": 33.3}
     ]
     assert [(m["id"], m["fiscal_year"], m["lead"], m["last_contact"]) for m in compliance["missing_cases"]] == [
-        (C, 2019, "hro", "2018-06-01")
-    ]
+        (C, 2019, "hro", "2018-06-01"), (small["E"], 2019, "hro", "2019-01-10"),
+    ]  # fmt: skip
     assert data["cases_by_field"] == [
         {"key": "food", "name": "食料品製造関連", "received": 1, "started": 1, "contacted": 1},  # A
         {"key": "monozukuri", "name": "ものづくり関連", "received": 1, "started": 0, "contacted": 0},  # B
@@ -311,9 +319,10 @@ def test_the_annual_review_numbers(small, run):
         "2019年度の支援件数は 2 件(新規 1 件、継続 1 件/対象 3 件)で、"
         "目標 20 件(新規 10 件)に対し達成率 10.0%(未達)です。",
         "計画期間の累計は 5 件(目標 120 件)です。",
-        "フォローアップが必要な 2 件のうち 1 件を実施しました(実施率 50.0%)。",
+        "フォローアップが必要な 3 件のうち 1 件を実施しました(実施率 33.3%)。",
         "機関間の紹介は 2 件で、最も多いのは 道総研→中小企業総合支援センター(1 件)です。",
         "180日を超えて記録のない未終了の案件は 2 件です。",
+        "2019年度に終了した案件は 1 件で、成果は 未分類(種類の記録なし) 1 件 です。",  # B, closed twice
     ]
 
 
@@ -408,7 +417,8 @@ def test_the_quarterly_xlsx_holds_the_json_numbers(small, run, tmp_path):
     assert institutions[0] == [
         "機関", "相談受付", "紹介(出)", "紹介(受)", "支援開始", "支援実施", "フォローアップ", "終了"
     ]  # fmt: skip
-    short = {"hro": "道総研", "hsc": "中小企業総合支援センター", "hokuyo": "北洋銀行", "tokachi": "とかち財団"}
+    short = {"hro": "道総研", "noastec": "ノーステック財団", "hsc": "中小企業総合支援センター", "hokuyo": "北洋銀行",
+             "dogin": "北海道銀行", "tokachi": "とかち財団"}  # fmt: skip
     assert institutions[1:] == [[short[r["institution"]], *(r[m] for m in MEASURES)] for r in data["institutions"]] + [
         ["合計", *(data["total"][m] for m in MEASURES)]
     ]
@@ -461,26 +471,28 @@ def test_the_annual_xlsx_holds_the_json_numbers(small, run, tmp_path):
 
 def test_followups_json_and_table(small, run):
     data = json.loads(run("followups", "--format", "json", "--as-of", "2020-04-15").stdout)
-    A, C, D = small["A"], small["C"], small["D"]
-    # FY2020 has begun: C (FY2018 start) missed FY2019; A (FY2019) and C, D owe FY2020
-    assert [(i["id"], i["fiscal_year"]) for i in data["overdue"]] == [(C, 2019)]
+    A, C, D, E = small["A"], small["C"], small["D"], small["E"]
+    # FY2020 has begun: C and E (FY2018 starts) missed FY2019; A (FY2019) and C, D, E owe FY2020. E was
+    # closed in FY2018 without a waiver, so it owes its follow-ups like the others (oldest contact first)
+    assert [(i["id"], i["fiscal_year"], i["case_closed"]) for i in data["overdue"]] == [(C, 2019, False),
+                                                                                       (E, 2019, True)]
     assert [(i["id"], i["fiscal_year"], i["lead"], i["last_contact"]) for i in data["due"]] == [
         (C, 2020, "hro", "2018-06-01"),
+        (E, 2020, "hro", "2019-01-10"),
         (A, 2020, "hokuyo", "2019-07-01"),
         (D, 2020, "hro", "2019-11-15"),
     ]
     assert [(i["id"], i["fiscal_year"], i["done_on"]) for i in data["done"]] == [(D, 2019, "2019-11-15")]
-    note = "期限切れ 1 件、2020年度の未実施 3 件、実施済 1 件。終了した案件の未実施分 2 件は除いています"
+    note = ("期限切れ 2 件と2020年度の未実施 4 件(うち終了した案件の分 2 件)、実施済 1 件。"
+            "フォローアップ不要として終了した案件の未実施分 0 件は除いています")  # fmt: skip
     table = run("followups", "--format", "plain", "--as-of", "2020-04-15").stdout.splitlines()
-    assert [line.split()[0] for line in table[1:5]] == ["期限切れ", "今年度未実施", "今年度未実施", "今年度未実施"]
-    assert table[5:] == [note + "(実施済の行は --all で表示します)"]  # what staff act on; done rows counted
+    assert [line.split()[0] for line in table[1:7]] == ["期限切れ"] * 2 + ["今年度未実施"] * 4
+    assert table[7:] == [note + "(実施済の行は --all で表示します)"]  # what staff act on; done rows counted
     assert "実施日" not in table[0]  # no done rows, no column that would stay empty
     table = run("followups", "--all", "--format", "plain", "--as-of", "2020-04-15").stdout.splitlines()
-    assert [line.split()[0] for line in table[1:6]] == [
-        "期限切れ", "今年度未実施", "今年度未実施", "今年度未実施", "実施済"
-    ]  # fmt: skip
-    assert table[0].split()[-1] == "実施日" and table[5].split()[-1] == "2019-11-15"
-    assert table[6:] == [note]
+    assert [line.split()[0] for line in table[1:8]] == ["期限切れ"] * 2 + ["今年度未実施"] * 4 + ["実施済"]
+    assert table[0].split()[-1] == "実施日" and table[7].split()[-1] == "2019-11-15"
+    assert table[8:] == [note]
 
 
 def test_reports_are_quiet_on_stderr_when_piped(small, run, monkeypatch):
@@ -575,7 +587,8 @@ def test_totals_are_the_sum_of_rows_and_the_year_is_the_sum_of_its_quarters(env,
                 mine[measure] += row[measure]
         ytd = data["year_to_date"]
         assert ytd["total"] == running
-        assert by_institution(ytd) == {k: v for k, v in running_by_inst.items() if any(v.values())}
+        listed = {k: v for k, v in running_by_inst.items() if any(v.values()) or k in SUPPORT_ZEROS}
+        assert by_institution(ytd) == listed
         for measure in MEASURES:
             assert sum(row[measure] for row in ytd["institutions"]) == ytd["total"][measure]
     assert data["total"]["referred_out"] == data["total"]["referred_in"]

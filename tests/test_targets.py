@@ -63,7 +63,10 @@ def test_an_empty_repository_shows_the_plan_targets(repo, run):
     ]
     assert data["total"] == {"target": 120, "actual": 0}
     assert [p["status"] for p in data["periods"]] == ["missed"] * 5  # all ended by 2026-11-28, none met
-    assert [p["label"] for p in data["after_plan"]] == ["2023年度", "2024年度"]
+    # after the plan: every year to today's, actuals only
+    assert [p["label"] for p in data["after_plan"]] == ["2023年度", "2024年度", "2025年度", "2026年度"]
+    assert [p["status"] for p in data["after_plan"]] == ["actual_only"] * 4
+    assert [p["label"] for p in targets(run, "--as-of", "2021-06-01")["after_plan"]] == ["2023年度", "2024年度"]
     assert data["as_of"] == "2026-11-28"
 
 
@@ -148,17 +151,17 @@ def test_a_case_referred_twice_counts_once(repo, run, new_case, step):
     assert followups(run)["overdue"][0]["lead"] == "hokuyo"
 
 
-def test_a_closed_case_owes_nothing_until_it_is_reopened(repo, run, new_case, step):
+def test_a_waived_case_owes_nothing_until_it_is_reopened(repo, run, new_case, step):
     case_id = new_case(received_on="2018-05-01")
     step("start", case_id, "--lead", "hro", date="2018-05-10")
-    step("close", case_id, "--outcome", "製品化", date="2018-09-01")
+    step("close", case_id, "--outcome", "製品化", "--no-follow-up", "--reason", "事業を譲渡した", date="2018-09-01")
     step("reopen", case_id, date="2020-06-01")
     step("follow-up", case_id, date="2020-07-01")
-    # closed: the missing FY2019 follow-up is not a duty, but the case still counts as expected
+    # closed with a waiver: the missing FY2019 follow-up is not a duty, but the case still counts as expected
     closed = followups(run, "--as-of", "2020-05-01")
     assert closed["overdue"] == closed["due"] == closed["done"] == []
     assert counts(targets(run, "--as-of", "2020-05-01"), "2019年度") == (0, 0, 0, 1)
-    # reopened: FY2019 is overdue again and FY2020 is due
+    # reopened: the waiver lapses; FY2019 is overdue again and FY2020 is due
     reopened = followups(run, "--as-of", "2020-06-02")
     assert owed(reopened, "overdue") == [(case_id, 2019)]
     assert owed(reopened, "due") == [(case_id, 2020)]
@@ -180,11 +183,16 @@ def test_follow_ups_after_the_plan_are_apart_from_its_totals(repo, run, new_case
     data = targets(run)
     assert counts(data, "2022年度") == (1, 0, 1, 0)
     assert data["total"] == {"target": 120, "actual": 1}
+    # after the plan, actuals only: the FY2023 start is new in FY2023, and owed in FY2024–2025
     assert data["after_plan"] == [
-        {"label": "2023年度", "fiscal_years": [2023], "actual": {"continuing": 1}, "expected_continuing": 1,
-         "status": "past"},
-        {"label": "2024年度", "fiscal_years": [2024], "actual": {"continuing": 0}, "expected_continuing": 1,
-         "status": "past"},
+        {"label": "2023年度", "fiscal_years": [2023], "actual": {"new": 1, "continuing": 1, "total": 2},
+         "expected_continuing": 1, "status": "actual_only"},
+        {"label": "2024年度", "fiscal_years": [2024], "actual": {"new": 0, "continuing": 0, "total": 0},
+         "expected_continuing": 2, "status": "actual_only"},
+        {"label": "2025年度", "fiscal_years": [2025], "actual": {"new": 0, "continuing": 0, "total": 0},
+         "expected_continuing": 1, "status": "actual_only"},
+        {"label": "2026年度", "fiscal_years": [2026], "actual": {"new": 0, "continuing": 0, "total": 0},
+         "expected_continuing": 0, "status": "actual_only"},
     ]  # fmt: skip
     # a case started after the plan still owes its follow-ups
     found = followups(run)

@@ -55,6 +55,8 @@ def status_after(events: Iterable[EventLike]) -> str:
             before_close, current = current, "closed"
         elif event.type == "supported" and current == "following_up":
             continue  # support given during follow-up keeps the case in follow-up
+        elif event.type == "followed_up" and current == "closed":
+            continue  # a follow-up owed after the close (1(5)) does not reopen the case
         else:
             current = _STATUS_OF_EVENT[event.type]
     return current
@@ -184,8 +186,12 @@ def event_problems(
         for role, ident in _institutions_named(event):
             if ident not in known:
                 problem(index, "rule.unknown_institution", where=f"{where}.{role}", value=ident)
-        if closed and event.type != "reopened":
+        if closed and event.type not in ("reopened", "followed_up"):  # follow-ups stay owed after a close (1(5))
             problem(index, "rule.after_close", where=where, type=label("event", event.type))
+        if event.type != "closed" and (event.outcome_kind or event.follow_up_waiver):
+            problem(index, "rule.close_fields_elsewhere", where=where, type=label("event", event.type))
+        if event.outcome_kind and event.outcome_kind not in reference.outcomes:
+            problem(index, "rule.unknown_outcome_kind", where=f"{where}.outcome_kind", value=event.outcome_kind)
         if event.type == "received" and index > 0:
             problem(index, "rule.received_twice", where=where)
         elif event.type == "referred":

@@ -6,6 +6,7 @@ and Q4 is January–March of N+1. Parsers take what people type (full-width digi
 
     parse_date("令和元年５月１４日")        -> date(2019, 5, 14)
     parse_fiscal_year("平成30年度")         -> 2018
+    parse_fiscal_year("平成34年度")         -> 2022  (as documents written before 令和 named it)
     parse_quarter("R1Q3")                   -> (2019, 3)
     format_fiscal_year(2019, era=True)      -> "令和元年度"
     format_period([2017, 2018], era=True)   -> "平成29–30年度"
@@ -122,7 +123,8 @@ def parse_date(text: str, *, today: date | None = None) -> date:
 
 
 def parse_fiscal_year(text: str) -> int:
-    """Read a 年度: 2019, FY2019, 2019年度, R1, 令和元年度, 平成31年度, H30."""
+    """Read a 年度: 2019, FY2019, 2019年度, R1, 令和元年度, 平成31年度, H30; an era's years go on
+    past its end (平成34年度 is FY2022), as documents written before the change counted them."""
     value = text.strip()
     fy = _match_fiscal_year(_normalise(text), value)
     if fy is None:
@@ -180,10 +182,10 @@ def _match_fiscal_year(norm: str, value: str) -> int | None:
     elif m := _ERA_FY.fullmatch(norm):
         era, n = _ERA_BY_KEY[m[1]], _era_year_number(m[2])
         fy = era.start.year + n - 1
-        start, end = fy_bounds(fy)
-        # 平成31年度 and 令和元年度 are both FY2019: a 年度 may be named by any era it overlaps.
-        overlaps = era.start <= end and (era.end is None or start <= era.end)
-        if n < 1 or not overlaps:
+        # 平成31年度 and 令和元年度 are both FY2019; and an era's numbering goes on in documents
+        # written before it ended: the plan's own period, FY2022, was 平成34年度 when it was written.
+        # So any year of an era from its first (元年) on names a 年度.
+        if n < 1:
             raise InputError(
                 t("fiscal.fiscal_year_outside_era", value=value, era=era.name, span=era.span())
             )

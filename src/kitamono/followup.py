@@ -13,7 +13,14 @@ next ``follow_up_periods - 1`` periods (two: the plan says
 The targets: *new* in a period = cases started in it; *continuing* = cases started in one of the
 two previous plan periods with a support or follow-up event in it; *expected continuing* = all
 cases started in those two periods. Cases started in FY2021–2022 still owe follow-ups in
-FY2023–2024; those years are counted apart (``after_plan``), outside the plan's totals.
+FY2023–2024, and support goes on after the plan: every 年度 from FY2023 on (up to the year of
+``as_of``, and at least the last starts' follow-up years) is a line of its own (``after_plan``)
+with the same counts and no target (実績のみ), outside the plan's totals.
+
+Closing a case does not end what it owes: the plan asks for 「少なくとも3年度継続して支援
+（フォローアップ）」 with no exception, so a closed case's follow-ups stay due (and a follow-up
+recorded after the close settles them). Only a close that records a waiver
+(``case close --no-follow-up --reason …``) waives those not done, until the case is reopened.
 
 Everything here is pure: cases (``models.Case`` or the index's ``CaseRecord``, which has the
 same attribute names) and reference data in, plain records out; nothing after ``as_of`` is
@@ -67,9 +74,10 @@ def plan_years(targets: Targets) -> set[int]:
 
 
 def plan_starts(targets: Targets, as_of: date) -> tuple[date, date]:
-    """The days a start must fall on, from the plan's first day to ``as_of``, to count at all."""
+    """The days a start must fall on to count at all: from the plan's first day to ``as_of``
+    (starts after the plan count on the post-plan lines, 実績のみ)."""
     years = plan_years(targets)
-    return fy_bounds(min(years))[0], min(as_of, fy_bounds(max(years))[1])
+    return fy_bounds(min(years))[0], as_of
 
 
 def follow_up_count(targets: Targets) -> int:
@@ -122,6 +130,7 @@ class Obligation(NamedTuple):
     started: date
     lead: str | None
     last_contact: date | None
+    closed: bool = False  # the case was closed on ``as_of`` (its follow-ups are owed all the same)
 
     @property
     def fiscal_year(self) -> int:
@@ -133,7 +142,8 @@ def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, l
 
     done: a support or follow-up is recorded in the period; due: the period is running and
     none is recorded yet; overdue: the period has ended with none; upcoming: it has not begun;
-    waived: the case was closed (and not reopened) by ``as_of`` before anything was recorded.
+    waived: the case was closed with a recorded waiver (``follow_up_waiver``), and not reopened,
+    by ``as_of``. A case closed without a waiver owes its follow-ups as any other (1(5)).
     ``owed``, shared across calls, keeps the periods owed by each start year once worked out.
     """
     seen = events_until(case, as_of)  # read once: the start, the status, the contacts
@@ -142,6 +152,8 @@ def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, l
         return []
     start = started.date
     closed = status_after(seen) == "closed"
+    closing = next((e for e in reversed(seen) if e.type == "closed"), None) if closed else None
+    waived = closing is not None and bool(closing.follow_up_waiver)
     current = fiscal_year(as_of)
     lead = started.lead or started.by
     contact = seen[-1].date
@@ -152,7 +164,7 @@ def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, l
         state: ObligationState
         if done_on is not None:
             state = "done"
-        elif closed:
+        elif waived:
             state = "waived"
         elif period[-1] < current:
             state = "overdue"
@@ -160,7 +172,7 @@ def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, l
             state = "due"
         else:
             state = "upcoming"
-        found.append(Obligation(case, period, state, done_on, start, lead, contact))
+        found.append(Obligation(case, period, state, done_on, start, lead, contact, closed))
     return found
 
 
@@ -201,7 +213,9 @@ def followups(cases: Iterable[CaseLike], targets: Targets, as_of: date, institut
 
 # --- the targets ----------------------------------------------------------------------------------
 
-PeriodState = Literal["met", "missed", "in_progress", "future", "past"]
+#: met / missed / in_progress / future for the plan's periods; after the plan, a line that has
+#: begun is actual_only (実績のみ: no target to meet).
+PeriodState = Literal["met", "missed", "in_progress", "future", "actual_only"]
 
 
 @dataclass(frozen=True)
@@ -250,7 +264,7 @@ class PeriodCount:
 class TargetCount:
     as_of: date
     periods: list[PeriodCount]  # the plan's periods
-    after_plan: list[PeriodCount]  # follow-up years of the last starts, outside the totals
+    after_plan: list[PeriodCount]  # every 年度 after the plan (actuals only), outside the totals
     target_total: int
     institution: str | None = None
 
@@ -269,21 +283,27 @@ class TargetCount:
 def count_targets(
     cases: Iterable[CaseLike], targets: Targets, as_of: date, institution: str | None = None
 ) -> TargetCount:
-    """The target table as it stood on ``as_of`` (for one institution's supported cases, if given)."""
-    years_in_plan = plan_years(targets)
+    """The target table as it stood on ``as_of`` (for one institution's supported cases, if given).
+
+    After the plan's periods come its post-plan years, one 年度 each: the follow-up years of
+    the last starts, and every year up to that of ``as_of``. There a start is new and a contact
+    continuing by the same rules, but no target stands beside them.
+    """
     back = follow_up_count(targets)
     plan_periods: list[Period] = [tuple(sorted(p.fiscal_years)) for p in targets.periods]
     after: list[Period] = following_periods(plan_periods[-1], back, targets) if plan_periods else []
+    while after and after[-1][-1] < fiscal_year(as_of):
+        after.append(period_of(after[-1][-1] + 1, targets))
     every = plan_periods + after
+    period_of_year = {fy: period for period in every for fy in period}
 
     started: dict[Period, list[CaseLike]] = {p: [] for p in every}
     contacts: dict[int, list[date]] = {}  # each counted case's support and follow-up days
-    period_of_year = {fy: period_of(fy, targets) for fy in years_in_plan}
     for case in cases:
         seen = events_until(case, as_of)  # read once: its start, who supports it, its contacts
         start = next((e for e in seen if e.type == "started"), None)
-        if start is None or fiscal_year(start.date) not in years_in_plan:
-            continue  # only cases started within the plan count towards it
+        if start is None or fiscal_year(start.date) not in period_of_year:
+            continue  # a start before the plan counts nowhere
         if institution is not None and institution not in named_at_start(start):
             continue
         started[period_of_year[fiscal_year(start.date)]].append(case)
@@ -294,10 +314,9 @@ def count_targets(
         in_plan = index < len(plan_periods)
         spec = targets.periods[index] if in_plan else None
         earlier = every[max(0, index - back) : index]
-        expected = [c for p in earlier if p in plan_periods for c in started[p]]
+        expected = [c for p in earlier for c in started[p]]
         first, last = period_bounds(period)
         continuing = [c for c in expected if first_between(contacts[id(c)], first, last) is not None]
-        new = started[period] if in_plan else []
         row = PeriodCount(
             label=spec.label if spec else f"{period[0]}年度",
             fiscal_years=period,
@@ -305,17 +324,17 @@ def count_targets(
             target_new=spec.new if spec else None,
             target_continuing=spec.continuing if spec else None,
             target_total=spec.total if spec else None,
-            new_ids=tuple(sorted(c.id for c in new)),
+            new_ids=tuple(sorted(c.id for c in started[period])),
             continuing_ids=tuple(sorted(c.id for c in continuing)),
             expected_ids=tuple(sorted(c.id for c in expected)),
             state="future",
         )
         if as_of < first:
             state: PeriodState = "future"
+        elif not in_plan:
+            state = "actual_only"
         elif as_of < last:
             state = "in_progress"
-        elif not in_plan:
-            state = "past"
         else:
             state = "met" if row.total >= (row.target_total or 0) else "missed"
         rows.append(_with_state(row, state))

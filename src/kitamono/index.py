@@ -58,7 +58,7 @@ from kitamono.store import Repository, scan_cases
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
     from kitamono.models import Case, CaseLike
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 INDEX_VERSION = f"{__version__}/{INDEX_FORMAT}"
 INDEX_NAME = "index.pickle"
 DELTA_NAME = "index-delta.pickle"
@@ -84,6 +84,8 @@ class EventRecord(NamedTuple):
     members: tuple[str, ...]
     outcome: str | None
     note: str | None
+    outcome_kind: str | None = None
+    follow_up_waiver: str | None = None
 
 
 class ConflictRecord(NamedTuple):
@@ -115,7 +117,7 @@ class CaseRecord(NamedTuple):
 #
 # raw case:  (id, demo, received_on, received_by, channel, (company name, municipality, bank),
 #             title, summary, field, needs, approved_project, events, conflicts, None)
-# raw event: (type, date, by, to, lead, supporting, members, outcome, note)
+# raw event: (type, date, by, to, lead, supporting, members, outcome, note, outcome_kind, follow_up_waiver)
 # raw conflict: (field, ours, theirs)
 # A raw tuple is its record's fields in order, so a record is made without parsing arguments;
 # equal dates are one shared object, which the pickle stores (and rebuilds) once.
@@ -160,6 +162,7 @@ def to_raw(case: Case) -> Raw:
             (
                 share(e.type), share(e.date), share(e.by), e.to and share(e.to), e.lead and share(e.lead),
                 ids(e.supporting), ids(e.members), e.outcome, e.note and share(e.note),
+                e.outcome_kind and share(e.outcome_kind), e.follow_up_waiver,
             )
             for e in case.events
         ),

@@ -83,10 +83,11 @@ def plans_report(ref: Reference, field: str | None = None, municipality: str | N
     count_rows = [[f, counts[f]] for f in FIELD_IDS]
     count_columns = [Column("field", t("col.field_name"), show=ref.field_name),
                      Column("plans", t("col.plans"), numeric=True)]  # fmt: skip
-    listed_pairs = sum(len(p.municipalities) for p in ref.plans.values())
+    in_appendix = [p for p in ref.plans.values() if p.agreed_on <= summary.as_of]  # not those agreed later
+    listed_pairs = sum(len(p.municipalities) for p in in_appendix)
     note = t(
         "plans.totals", as_of=summary.as_of, agreed=summary.agreed_total, municipalities=summary.municipalities_total,
-        listed=len(ref.plans), pairs=listed_pairs, unnamed=summary.unnamed,
+        listed=len(in_appendix), pairs=listed_pairs,
     )  # fmt: skip
     title = t("title.plans")
     listed = Table(title, columns, rows, note=note)
@@ -331,6 +332,10 @@ def _events_table(case: Case, ref: Reference) -> Table:
             detail.append(t("event.detail_members", names=names(event.members)))
         if event.outcome:
             detail.append(t("event.detail_outcome", text=event.outcome))
+        if event.outcome_kind:
+            detail.append(t("event.detail_outcome_kind", name=ref.outcome_name(event.outcome_kind)))
+        if event.follow_up_waiver:
+            detail.append(t("event.detail_follow_up_waiver", reason=event.follow_up_waiver))
         if event.note:
             detail.append(event.note)
         rows.append([event.date, event.type, event.by, " / ".join(detail),

@@ -185,6 +185,24 @@ class BasicPlan(Strict):
         return [f for f in FIELD_IDS if f in found]
 
 
+class OutcomeKind(Strict):
+    """A kind of outcome a closed case had (事業化, 販路拡大, …): data/outcomes.yaml, for the
+    review's verification of effects (3(2)④)."""
+
+    id: str
+    name: str
+    name_en: str | None = None  # the name with KITAMONO_LANG=en
+    description: str | None = None
+    override: bool = Field(default=False, exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _ascii_id(cls, value: str) -> str:
+        if not ASCII_ID.fullmatch(value):
+            raise ValueError("id must be lower-case ascii letters, digits and _")
+        return value
+
+
 class PlanSummary(Strict):
     """What the plan says of all basic plans at once (as of 2017-12-22: 28 plans, 32 towns)."""
 
@@ -378,6 +396,8 @@ class Event(Strict):
     members: list[Line] = []  # team_formed
     outcome: Text | None = None  # closed
     note: Text | None = None
+    outcome_kind: Line | None = None  # closed: an id of data/outcomes.yaml (事業化, 販路拡大, …)
+    follow_up_waiver: Text | None = None  # closed: why the follow-ups still owed are waived
 
 
 ConflictKind = Literal["field", "two_starts", "after_close", "withdrawn"]
@@ -497,6 +517,10 @@ class EventLike(Protocol):
     def outcome(self) -> str | None: ...
     @property
     def note(self) -> str | None: ...
+    @property
+    def outcome_kind(self) -> str | None: ...
+    @property
+    def follow_up_waiver(self) -> str | None: ...
 
 
 class ConflictLike(Protocol):

@@ -50,6 +50,7 @@ from kitamono.models import (
     BasicPlan,
     Institution,
     Municipality,
+    OutcomeKind,
     PlanSummary,
     RoutingRules,
     SupportField,
@@ -83,6 +84,7 @@ class Reference:
     routing: RoutingRules | None = None  # data/routing.yaml: the inputs of kitamono.routing
     #: data/words.yaml: for each closed choice, every way of writing it (squashed) → its id.
     words: dict[str, dict[str, str]] = field(default_factory=dict)
+    outcomes: dict[str, OutcomeKind] = field(default_factory=dict)  # data/outcomes.yaml, by id
 
     # --- look-ups that users type --------------------------------------------------------------
 
@@ -133,12 +135,32 @@ class Reference:
             labels = self.choice_labels(kind)
             near = difflib.get_close_matches(text.strip(), labels, n=3, cutoff=0.4)
             raise InputError(t("ref.unknown_choice", value=text.strip(), what=t(f"choice.{kind}"),
-                               choices=t("routing.sep").join(labels), near=_near(near)))  # fmt: skip
+                               choices=t("list.sep").join(labels), near=_near(near)))  # fmt: skip
         return ident
 
     def choice_labels(self, kind: str) -> list[str]:
         """A closed choice's values as kitamono prints them, in its order."""
         return [label(kind, ident) for ident in CHOICES[kind]]
+
+    def outcome_kind(self, key: str) -> OutcomeKind:
+        """An outcome kind by id (``commercialised``) or name (``事業化``), with near names on a miss."""
+        key = key.strip()
+        if key in self.outcomes:
+            return self.outcomes[key]
+        for kind in self.outcomes.values():
+            if key in (kind.name, kind.name_en):
+                return kind
+        kinds = t("list.sep").join(f"{self.outcome_name(k.id)} ({k.id})" for k in self.outcomes.values())
+        raise InputError(t("ref.unknown_outcome_kind", value=key, kinds=kinds))
+
+    def outcome_name(self, kind_id: str | None) -> str:
+        """An outcome kind's name (事業化); none given reads as 未分類, an unknown id as it is."""
+        if not kind_id:
+            return t("reports.outcome.unclassified")
+        kind = self.outcomes.get(kind_id)
+        if kind is None:
+            return kind_id
+        return kind.name_en or kind.name if lang() == "en" else kind.name
 
     def center(self) -> Institution:
         """The representative body, whose ものづくり支援センター is the one-stop window."""
@@ -269,6 +291,7 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         ("institutions.yaml", "institutions", Institution, "id"),
         ("basic_plans.yaml", "plans", BasicPlan, "id"),
         ("municipalities.yaml", "municipalities", Municipality, "code"),
+        ("outcomes.yaml", "outcomes", OutcomeKind, "id"),
     )
     for filename, key, model, id_key in specs:
         shipped_path = base / filename
@@ -321,6 +344,7 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         sources=tuple(dirs),
         routing=routing,
         words=words,
+        outcomes=tables["outcomes"],
     )
     _cross_check(reference, dirs)
     return reference

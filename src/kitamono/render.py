@@ -379,7 +379,7 @@ def _svg_chart(chart: Chart) -> str:
     from kitamono.sheets import display_width
 
     names = list(chart.series)
-    values = [v for series in chart.series.values() for v in series]
+    values = [v for series in chart.series.values() for v in series if v is not None]
     top = max([*values, 1])
     if all(float(v).is_integer() for v in values):
         top = ceil(top / 4) * 4  # counts: whole-number ticks
@@ -396,7 +396,10 @@ def _svg_chart(chart: Chart) -> str:
     for i, label in enumerate(chart.labels):
         x0 = left + i * group + (group - bar * len(names)) / 2
         for j, name in enumerate(names):
-            value = chart.series[name][i]
+            given = chart.series[name][i]
+            if given is None:  # no bar at all (a year after the plan has no target)
+                continue
+            value = given
             h = height * value / top
             shapes.append(
                 f'<rect x="{x0 + j * bar:.0f}" y="{base - h:.1f}" width="{bar - 2}" height="{h:.1f}" '

@@ -229,7 +229,7 @@ def history(case_id: CaseIdArg, fmt: FormatOpt = None, output: OutputOpt = None)
 def _record(
     case_id: str, event_type: EventType, date: str | None, by: str | None, note: str | None, *,
     to: str | None = None, lead: str | None = None, supporting: Sequence[str] = (), members: Sequence[str] = (),
-    outcome: str | None = None,
+    outcome: str | None = None, outcome_kind: str | None = None, follow_up_waiver: str | None = None,
 ) -> None:  # fmt: skip
     from kitamono.casework import record_event
     from kitamono.fiscal import parse_date
@@ -247,6 +247,8 @@ def _record(
         to=None if to is None else ref.institution(to).id, lead=None if lead is None else ref.institution(lead).id,
         supporting=[ref.institution(i).id for i in supporting], members=[ref.institution(i).id for i in members],
         outcome=outcome, by=ref.institution(actor).id, note=note,
+        outcome_kind=None if outcome_kind is None else ref.outcome_kind(outcome_kind).id,
+        follow_up_waiver=follow_up_waiver,
     )  # fmt: skip
     record_event(repo, case_id, event, ref, now)
     info(t("case.event_recorded", id=case_id, event=t(f"event.{event_type}")))
@@ -305,9 +307,19 @@ def team(
 def close(
     case_id: CaseIdArg,
     outcome: Annotated[str, typer.Option("--outcome", help=t("opt.outcome"), show_default=False)],
+    outcome_kind: Annotated[
+        str | None, typer.Option("--outcome-kind", help=t("opt.outcome_kind"), metavar="KIND", show_default=False)
+    ] = None,
+    no_follow_up: Annotated[bool, typer.Option("--no-follow-up", help=t("opt.no_follow_up"))] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help=t("opt.waiver_reason"), show_default=False)] = None,
     date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
 ) -> None:  # fmt: skip
-    _record(case_id, "closed", date, by, note, outcome=outcome)
+    if no_follow_up and not (reason and reason.strip()):
+        fail(t("case.no_follow_up_needs_reason"))
+    if reason is not None and not no_follow_up:
+        fail(t("case.reason_needs_no_follow_up"))
+    waiver = reason.strip() if no_follow_up and reason else None
+    _record(case_id, "closed", date, by, note, outcome=outcome, outcome_kind=outcome_kind, follow_up_waiver=waiver)
 
 
 @app.command("reopen", help=t("help.case.reopen"))

@@ -110,6 +110,7 @@ def targets(
 def followups(
     as_of: AsOfOpt = None, institution: InstitutionOpt = None, era: EraOpt = False,
     all_: Annotated[bool, typer.Option("--all", help=t("reports.opt.all"))] = False,
+    closed_apart: Annotated[bool, typer.Option("--closed-apart", help=t("reports.opt.closed_apart"))] = False,
     fmt: FormatOpt = None, output: OutputOpt = None, allow_damaged: AllowDamagedOpt = False,
 ) -> None:  # fmt: skip
     from kitamono.reports.targets import followups_needs, followups_report
@@ -118,13 +119,14 @@ def followups(
     repo, ref = _open()
     loaded = _load(repo, allow_damaged)
     report = followups_report(followups_needs(when).pick(loaded), ref, when, _institution(ref, institution), era,
-                              with_done=all_)  # fmt: skip
+                              with_done=all_, closed_apart=closed_apart)  # fmt: skip
     emit(report, fmt, output, era, problems=carried_problems(repo, loaded))
 
 
 @report_app.command("quarterly", help=t("reports.help.quarterly"))
 def quarterly(
     fy: FyOpt = None, quarter: QuarterOpt = None, as_of: AsOfOpt = None, era: EraOpt = False,
+    all_: Annotated[bool, typer.Option("--all", help=t("reports.opt.all_institutions"))] = False,
     fmt: FormatOpt = None, output: OutputOpt = None, allow_damaged: AllowDamagedOpt = False,
 ) -> None:  # fmt: skip
     from kitamono.reports.activity import choose_quarter, quarterly_needs, quarterly_report
@@ -134,7 +136,7 @@ def quarterly(
     repo, ref = _open()
     loaded = _load(repo, allow_damaged)
     cases = quarterly_needs(chosen_fy, q, when).pick(loaded)
-    emit(quarterly_report(cases, ref, chosen_fy, q, when, era), fmt, output, era,
+    emit(quarterly_report(cases, ref, chosen_fy, q, when, era, every_network=all_), fmt, output, era,
          problems=carried_problems(repo, loaded))  # fmt: skip
 
 

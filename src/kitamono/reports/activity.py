@@ -11,6 +11,10 @@ The counts, per institution (who acted) and per field (of the case): received (b
 that took the inquiry), referred_out / referred_in (each referral counts once for the sender and
 once for the receiver), started (for the lead), supported, followed_up and closed (for the
 institution that recorded them).
+
+The plan gathers 「各地域経済牽引支援機関における連携支援事業の実施状況を四半期毎に」 (3(2)③): every
+support institution has its row, zeros included, so a quarter with nothing done shows as such.
+The network's bodies (and any other body) appear when they acted, or all of them with ``--all``.
 """
 
 from __future__ import annotations
@@ -107,9 +111,19 @@ def _attributions(event: EventLike) -> list[tuple[str, str]]:
     return []  # team_formed, reopened: part of a case's story, not counted
 
 
-def tally(cases: Iterable[Case], first: date, last: date, ref: Reference) -> Tally:
-    """Every counted event dated from ``first`` to ``last`` (both included)."""
-    institutions: dict[str, Counter] = defaultdict(Counter)
+def listed_institutions(ref: Reference, every_network: bool = False) -> list[str]:
+    """The institutions an aggregation lists even when they did nothing: the support
+    institutions (3(2)③), and with ``every_network`` the network's participants too."""
+    return [
+        ident for ident, inst in ref.institutions.items()
+        if inst.kind == "support" or (every_network and (inst.kind == "network" or inst.network_member))
+    ]  # fmt: skip
+
+
+def tally(cases: Iterable[Case], first: date, last: date, ref: Reference, listed: Iterable[str] = ()) -> Tally:
+    """Every counted event dated from ``first`` to ``last`` (both included); the ``listed``
+    institutions have a row (of zeros, if nothing happened), the others only when they acted."""
+    institutions: dict[str, Counter] = defaultdict(Counter, {ident: Counter() for ident in listed})
     fields: dict[str, Counter] = defaultdict(Counter, {f: Counter() for f in CASE_FIELDS})
     for case in cases:
         for event in case.events:
@@ -166,12 +180,16 @@ def quarterly_needs(fy: int, q: int, as_of: date) -> Needs:
     return Needs.active_between(fy_bounds(fy)[0], min(quarter_bounds(fy, q)[1], as_of))
 
 
-def quarterly_report(cases: list[Case], ref: Reference, fy: int, q: int, as_of: date, era: bool = False) -> Report:
-    """One quarter's activity per institution and per field, with the 年度 to date beside it."""
+def quarterly_report(cases: list[Case], ref: Reference, fy: int, q: int, as_of: date, era: bool = False,
+                     every_network: bool = False) -> Report:  # fmt: skip
+    """One quarter's activity per institution and per field, with the 年度 to date beside it:
+    every support institution, and the network's bodies that acted (all of them with
+    ``every_network``)."""
     start, end = quarter_bounds(fy, q)
     last = min(end, as_of)
-    in_quarter = tally(cases, start, last, ref)
-    to_date = tally(cases, fy_bounds(fy)[0], last, ref)
+    listed = listed_institutions(ref, every_network)
+    in_quarter = tally(cases, start, last, ref, listed)
+    to_date = tally(cases, fy_bounds(fy)[0], last, ref, listed)
     name = format_quarter(fy, q, era)
     ytd_label = t("reports.col.year_to_date", fy=format_fiscal_year(fy, era), end=format_date(last, era))
     quarter_tables = tally_tables(in_quarter, ref, t("reports.quarterly.by_institution", quarter=name),

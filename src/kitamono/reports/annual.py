@@ -9,7 +9,10 @@ line of the written summary; ``annual_report`` puts them in order:
 4. ``groups``: the cases by field, by basic plan and by 振興局;
 5. ``referrals``: who referred cases to whom;
 6. ``stale``: cases open for long without an event;
-7. ``overview``: the written summary and the charts of the HTML page.
+7. ``outcomes``: the verification of effects (3(2)④): closed cases by outcome kind, supported
+   cases with an approved 地域経済牽引事業計画 per period (1(5)), the median days from receipt to
+   start and from start to the first follow-up, and the referrals that led to a start;
+8. ``overview``: the written summary and the charts of the HTML page.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from statistics import median
 from typing import Any
 
-from kitamono.cases import last_contact, status
+from kitamono.cases import last_contact, start_event, status
 from kitamono.errors import InputError
 from kitamono.fiscal import (
     fiscal_year,
@@ -31,11 +35,18 @@ from kitamono.fiscal import (
     parse_fiscal_year,
     quarter_bounds,
 )
-from kitamono.followup import PeriodCount, count_targets, lead_of, obligations
+from kitamono.followup import PeriodCount, count_targets, lead_of, named_at_start, obligations, period_bounds
 from kitamono.i18n import label, t
-from kitamono.models import CASE_FIELDS, SUBPREFECTURES, Case
+from kitamono.models import CASE_FIELDS, SUBPREFECTURES, Case, EventLike
 from kitamono.reference import Reference
-from kitamono.reports.activity import counts, measure_columns, tally, tally_document, tally_tables
+from kitamono.reports.activity import (
+    counts,
+    listed_institutions,
+    measure_columns,
+    tally,
+    tally_document,
+    tally_tables,
+)
 from kitamono.reports.needs import Needs
 from kitamono.reports.rows import Chart, Column, Report, Rows, Table, Total
 from kitamono.reports.targets import after_plan_table, followups_table, rounded, targets_document, targets_table
@@ -96,7 +107,7 @@ class Section:
 
 def activity(cases: list[Case], ref: Reference, year: Year) -> Section:
     """The year's activity by institution and by field, and each quarter's totals."""
-    found = tally(cases, year.first, year.last, ref)
+    found = tally(cases, year.first, year.last, ref, listed_institutions(ref))  # every support institution
     by_institution, by_field = tally_tables(found, ref, t("reports.annual.by_institution", fy=year.name),
                                             t("reports.annual.by_field_activity", fy=year.name))  # fmt: skip
     rows = []
@@ -134,15 +145,16 @@ def _quarter_label(q: int) -> str:
 def targets(cases: list[Case], ref: Reference, year: Year) -> Section:
     """The plan's targets as they stood on the year's last day seen, and this year's line."""
     count = count_targets(cases, ref.targets, year.last)
-    table, after_plan = targets_table(count, year.era), after_plan_table(count, year.era)
+    table, after_plan = targets_table(count, year.era), after_plan_table(count, year.era, targets=ref.targets)
     row = next((r for r in count.periods + count.after_plan if year.fy in r.fiscal_years), None)
     lines = [_target_line(row, year.era)] if row is not None else []
     lines.append(t("reports.summary.cumulative", actual=count.actual_total, target=count.target_total))
+    shown = count.periods + [r for r in count.after_plan if r.state != "future"]  # after the plan: actuals only
     chart = Chart(
         t("reports.chart.targets"),
-        [format_period(r.fiscal_years, year.era) for r in count.periods],
-        {t("reports.col.target_total"): [float(r.target_total or 0) for r in count.periods],
-         t("reports.col.actual_total"): [float(r.total) for r in count.periods]},
+        [format_period(r.fiscal_years, year.era) for r in shown],
+        {t("reports.col.target_total"): [None if r.target_total is None else float(r.target_total) for r in shown],
+         t("reports.col.actual_total"): [float(r.total) for r in shown]},
     )  # fmt: skip
     return Section([table, after_plan], {"targets": targets_document(count, table, after_plan)}, lines, [chart])
 
@@ -150,8 +162,8 @@ def targets(cases: list[Case], ref: Reference, year: Year) -> Section:
 def _target_line(row: PeriodCount, era: bool) -> str:
     period = format_period(row.fiscal_years, era)
     if not row.in_plan:
-        return t("reports.summary.after_plan", period=period, continuing=row.continuing,
-                 expected=row.expected_continuing)  # fmt: skip
+        return t("reports.summary.after_plan", period=period, new=row.new, continuing=row.continuing,
+                 expected=row.expected_continuing, total=row.total)  # fmt: skip
     return t(
         "reports.summary.target", period=period, new=row.new, target_new=row.target_new,
         continuing=row.continuing, expected=row.expected_continuing, total=row.total, target=row.target_total,
@@ -314,7 +326,145 @@ def stale(cases: list[Case], ref: Reference, year: Year) -> Section:
     return Section([table], {"stale": Rows(table)}, [t("reports.summary.stale", n=len(found), days=STALE_DAYS)])
 
 
-# --- 7. the overview, and the whole review --------------------------------------------------------
+# --- 7. outcomes: the verification of effects -----------------------------------------------------
+
+
+def outcomes(cases: list[Case], ref: Reference, year: Year) -> Section:
+    """What the support led to (3(2)④ 「レビューや効果の検証」): the cases closed in the year by the
+    kind of their outcome; per period, the supported cases with an approved 地域経済牽引事業計画
+    (1(5) 「承認を受けた事業を含む」); the median days from receipt to the start of support and from
+    the start to the first follow-up; and how many of the year's referrals led to a start."""
+    tables = [
+        _closed_by_kind(cases, ref, year), _approved_projects(cases, ref, year), _durations(cases, year),
+        _referrals_to_start(cases, ref, year),
+    ]  # fmt: skip
+    by_kind, approved, durations, referred = tables
+    document = {
+        "outcomes": {
+            "closed_by_kind": Rows(by_kind),
+            "approved_projects": Rows(approved),
+            "durations": Rows(durations),
+            "referrals_to_start": Total(referred, {"referrals": "referrals", "started": "started", "rate": "rate"},
+                                        then={"by_institution": Rows(referred)}),
+        }
+    }  # fmt: skip
+    closed = sum(by_kind.values("cases"))
+    if closed:
+        ranked = sorted((row for row in by_kind.rows if row[2]), key=lambda row: -row[2])
+        top = t("list.sep").join(t("reports.summary.outcome_kind", name=row[1], n=row[2]) for row in ranked[:3])
+        line = t("reports.summary.outcomes", fy=year.name, n=closed, top=top)
+    else:
+        line = t("reports.summary.no_outcomes", fy=year.name)
+    return Section(tables, document, [line])
+
+
+def _closing(case: Case, last: date) -> EventLike | None:
+    """The close in force on ``last`` (the case's last close, when it was not reopened since)."""
+    if status(case, last) != "closed":
+        return None
+    return next(e for e in reversed([e for e in case.events if e.date <= last]) if e.type == "closed")
+
+
+def _closed_by_kind(cases: list[Case], ref: Reference, year: Year) -> Table:
+    """The cases closed in the year and still closed at its last day seen, by outcome kind: every
+    kind of data/outcomes.yaml, then those closed without one (未分類)."""
+    found: Counter = Counter()
+    for case in cases:
+        closing = _closing(case, year.last)
+        if closing is not None and year.holds(closing.date):
+            found[closing.outcome_kind] += 1
+    kinds: list[str | None] = [*ref.outcomes, *sorted(k for k in found if k and k not in ref.outcomes), None]
+    return Table(
+        t("reports.annual.closed_by_kind", fy=year.name),
+        [Column("kind", "kind", only="json"), Column("name", t("reports.col.outcome_kind")),
+         Column("cases", t("reports.col.cases"), numeric=True)],
+        [[k, ref.outcome_name(k), found.get(k, 0)] for k in kinds],
+        note=t("reports.annual.closed_by_kind_note"), total=[None, t("reports.total_row"), sum(found.values())],
+    )  # fmt: skip
+
+
+def _approved_projects(cases: list[Case], ref: Reference, year: Year) -> Table:
+    """Per period of the plan (and after it) up to the year: the supported cases it counts (new and
+    continuing) and those of them whose 地域経済牽引事業計画 was approved by the period's end."""
+    count = count_targets(cases, ref.targets, year.last)
+    approved_on = {c.id: c.approved_project for c in cases if c.approved_project is not None}
+    rows = []
+    for row in count.periods + count.after_plan:
+        first, end = period_bounds(row.fiscal_years)
+        if first > year.last:
+            continue
+        ids = row.new_ids + row.continuing_ids
+        day = min(end, year.last)
+        approved = sum(1 for i in ids if i in approved_on and approved_on[i] <= day)
+        share = rounded(100.0 * approved / len(ids)) if ids else None
+        rows.append([list(row.fiscal_years), len(ids), approved, share, row.label])
+    return Table(
+        t("reports.annual.approved_projects", date=format_date(year.last, year.era)),
+        [Column("fiscal_years", t("reports.col.period"), show=lambda fys: format_period(fys, year.era)),
+         Column("supported", t("reports.col.supported_cases"), numeric=True),
+         Column("approved", t("reports.col.approved_cases"), numeric=True),
+         Column("share", t("reports.col.share"), numeric=True), Column("label", "label", only="json")],
+        rows, note=t("reports.annual.approved_projects_note"),
+    )  # fmt: skip
+
+
+def _durations(cases: list[Case], year: Year) -> Table:
+    """The median days from receipt to the start of support, over the cases started in the year,
+    and from the start to the first follow-up, over the cases first followed up in the year."""
+    to_start: list[int] = []
+    to_follow_up: list[int] = []
+    for case in cases:
+        started = start_event(case, year.last)
+        if started is None:
+            continue
+        if year.holds(started.date):
+            to_start.append((started.date - case.received_on).days)
+        first = next((e for e in case.events if e.type == "followed_up" and e.date >= started.date), None)
+        if first is not None and year.holds(first.date):
+            to_follow_up.append((first.date - started.date).days)
+    rows = [
+        ["receipt_to_start", len(to_start), median(to_start) if to_start else None],
+        ["start_to_first_follow_up", len(to_follow_up), median(to_follow_up) if to_follow_up else None],
+    ]
+    return Table(
+        t("reports.annual.durations", fy=year.name),
+        [Column("measure", t("reports.col.measure"), show=lambda m: t(f"reports.duration.{m}")),
+         Column("cases", t("reports.col.cases"), numeric=True),
+         Column("median_days", t("reports.col.median_days"), numeric=True)],
+        rows,
+    )  # fmt: skip
+
+
+def _referrals_to_start(cases: list[Case], ref: Reference, year: Year) -> Table:
+    """The referrals made in the year, per receiving institution, and how many led to a start:
+    support started on or after the referral's day (by the year's last day seen) with the
+    receiver as lead or supporting body."""
+    referrals: Counter = Counter()
+    started: Counter = Counter()
+    for case in cases:
+        start = start_event(case, year.last)
+        for e in case.events:
+            if e.type != "referred" or not e.to or not year.holds(e.date):
+                continue
+            referrals[e.to] += 1
+            if start is not None and start.date >= e.date and e.to in named_at_start(start):
+                started[e.to] += 1
+    order = {ident: i for i, ident in enumerate(ref.institutions)}
+    ranked = sorted(referrals, key=lambda ident: (order.get(ident, len(order)), ident))
+    rows = [[i, referrals[i], started[i], rounded(100.0 * started[i] / referrals[i])] for i in ranked]
+    n, k = sum(referrals.values()), sum(started.values())
+    return Table(
+        t("reports.annual.referrals_to_start", fy=year.name),
+        [Column("institution", t("reports.col.to"), show=ref.short_name),
+         Column("referrals", t("reports.col.referrals"), numeric=True),
+         Column("started", t("reports.col.led_to_start"), numeric=True),
+         Column("rate", t("reports.col.start_rate"), numeric=True)],
+        rows, note=t("reports.annual.referrals_to_start_note"),
+        total=[t("reports.total_row"), n, k, rounded(100.0 * k / n) if n else None],
+    )  # fmt: skip
+
+
+# --- 8. the overview, and the whole review --------------------------------------------------------
 
 
 def overview(sections: list[Section], year: Year) -> Section:
@@ -326,12 +476,12 @@ def overview(sections: list[Section], year: Year) -> Section:
     return Section([], {"summary": lines}, lines, [chart for s in sections for chart in s.charts])
 
 
-SECTIONS = (activity, targets, compliance, groups, referrals, stale)
+SECTIONS = (activity, targets, compliance, groups, referrals, stale, outcomes)
 
 
 def annual_report(cases: list[Case], ref: Reference, fy: int, as_of: date, era: bool = False,
                   made_on: date | None = None, made_by: str | None = None) -> Report:  # fmt: skip
-    """What the review meeting reads at a year's end: the six sections, then the overview.
+    """What the review meeting reads at a year's end: the seven sections, then the overview.
 
     Its byline says when it was made (``made_on``, default ``as_of``), by which institution
     (``made_by``, this clone's) and as of which day the records were read."""

@@ -109,11 +109,12 @@ def _nested(pairs: list[tuple[str, int]], row: Sequence[Any]) -> dict[str, Any]:
 
 
 class Chart(NamedTuple):
-    """A bar chart for the HTML page: one group of bars per label, one bar per series."""
+    """A bar chart for the HTML page: one group of bars per label, one bar per series (None: no
+    bar for that label)."""
 
     title: str
     labels: list[str]
-    series: dict[str, list[float]]
+    series: dict[str, list[float | None]]
 
 
 class Problems(NamedTuple):
