@@ -338,6 +338,36 @@ class Contact(Strict):
     email: Line | None = None
 
 
+class Mark(Strict):
+    """Who (this clone's institution) voided an event or withdrew a case, on which day, and why."""
+
+    by: Line
+    date: date
+    reason: Text = Field(min_length=1)
+
+
+class FieldChange(Strict):
+    """One field a correction changed: its value before and after, as the file holds them
+    (dates in ISO form, institutions by id; lists as lists)."""
+
+    field: Line
+    old: Text | list[Line] | None = None
+    new: Text | list[Line] | None = None
+
+
+class Correction(Strict):
+    """A correction (``case amend``, ``case set``, taking back a void or a withdrawal): who made
+    it, on which day, why, and every field it changed, so the original is never lost::
+
+        - {by: hro, on: 2026-11-28, reason: 日付の入力誤り, fields: [{field: date, old: '2019-06-30', new: '2019-06-03'}]}
+    """
+
+    by: Line
+    date: date
+    reason: Text | None = None
+    fields: list[FieldChange] = []
+
+
 class Event(Strict):
     """One step of a case's life. ``by`` is the institution that acted."""
 
@@ -350,6 +380,8 @@ class Event(Strict):
     members: list[Line] = []  # team_formed
     outcome: Text | None = None  # closed
     note: Text | None = None
+    voided: Mark | None = None  # recorded by mistake: kept, and counted nowhere (``cases.counted_events``)
+    amendments: list[Correction] = []  # ``case amend``: what the event said before each correction
 
 
 class Conflict(Strict):
@@ -377,6 +409,8 @@ class Case(Strict):
     approved_project: date | None = None  # 地域経済牽引事業計画の承認日
     events: list[Event] = []
     conflicts: list[Conflict] = []
+    withdrawn: Mark | None = None  # 取下げ: logged twice or by mistake; kept, and counted nowhere
+    changes: list[Correction] = []  # ``case set`` and ``case restore``: the case's own fields before each change
 
     @field_validator("id")
     @classmethod
@@ -421,6 +455,10 @@ class EventLike(Protocol):
     def outcome(self) -> str | None: ...
     @property
     def note(self) -> str | None: ...
+    @property
+    def voided(self) -> object | None: ...  # None when the event counts
+    @property
+    def amendments(self) -> Sequence[object]: ...
 
 
 class ConflictLike(Protocol):
@@ -461,3 +499,7 @@ class CaseLike(Protocol):
     def events(self) -> Sequence[EventLike]: ...
     @property
     def conflicts(self) -> Sequence[ConflictLike]: ...
+    @property
+    def withdrawn(self) -> object | None: ...  # None when the case counts
+    @property
+    def changes(self) -> Sequence[object]: ...

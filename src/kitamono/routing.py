@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kitamono.cases import add_event, start_event
+from kitamono.cases import add_event, counted_events, start_event
 from kitamono.errors import DataError, InputError
 from kitamono.i18n import catalogue, label, lang, t
 from kitamono.models import CASE_FIELDS, COMPETENCES, Case, Event, Institution, KindOfHelp, RoutingRules
@@ -515,7 +515,7 @@ def referrals_without_start(case: Case, ref: Reference) -> int:
     if start_event(case) is not None:
         return 0
     center = ref.center().id
-    return sum(1 for e in case.events if e.type == "referred" and e.to != center)
+    return sum(1 for e in counted_events(case) if e.type == "referred" and e.to != center)
 
 
 # --- recording the suggestion ---------------------------------------------------------------------
@@ -554,7 +554,7 @@ def routing_events(case: Case, routing: Routing, ref: Reference, on: date, today
 
 
 def _already(case: Case, event: Event) -> bool:
-    for old in case.events:
+    for old in counted_events(case):
         if old.type != event.type:
             continue
         if event.type == "referred" and (old.by, old.to) == (event.by, event.to):

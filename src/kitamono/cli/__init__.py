@@ -119,9 +119,10 @@ def _root(
 
 
 def _register() -> None:
-    from kitamono.cli import case, exchange, reference, repo, reports, route, sync
+    from kitamono.cli import case, correct, exchange, reference, repo, reports, route, sync
 
     repo.register(app)
+    correct.register(case.app)
     app.add_typer(case.app, name="case", help=t("help.case"))
     route.register(app)
     reports.register(app)

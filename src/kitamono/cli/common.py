@@ -64,11 +64,12 @@ def info(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
-def load_cases(repo: Repository) -> Loaded[CaseRecord]:
-    """All cases, telling the user on stderr of every unreadable file and of a rebuilt index."""
+def load_cases(repo: Repository, withdrawn: bool = False) -> Loaded[CaseRecord]:
+    """All cases (withdrawn ones only with ``withdrawn``), telling the user on stderr of every
+    unreadable file and of a rebuilt index."""
     from kitamono.casework import load_records
 
-    loaded = load_records(repo)
+    loaded = load_records(repo, withdrawn=withdrawn)
     for note in loaded.notes:
         info(note)
     for problem in loaded.problems:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kitamono.cases import counted_events
 from kitamono.errors import InputError
 from kitamono.fiscal import (
     fiscal_year,
@@ -112,7 +113,7 @@ def tally(cases: Iterable[Case], first: date, last: date, ref: Reference) -> Tal
     institutions: dict[str, Counter] = defaultdict(Counter)
     fields: dict[str, Counter] = defaultdict(Counter, {f: Counter() for f in CASE_FIELDS})
     for case in cases:
-        for event in case.events:
+        for event in counted_events(case):
             if not first <= event.date <= last:
                 continue
             for ident, measure in _attributions(event):

@@ -25,6 +25,10 @@ _FIELD_LABELS = {
     "contact.email": "col.contact_email", "title": "col.title", "summary": "col.summary",
     "field": "col.field_name", "needs": "col.needs", "approved_project": "col.approved_project",
     "demo": "col.demo",
+    # an event's fields and the marks, as corrections name them
+    "date": "col.date", "by": "col.by", "to": "correct.field_to", "lead": "col.lead",
+    "supporting": "correct.field_supporting", "members": "correct.field_members", "outcome": "correct.field_outcome",
+    "note": "correct.field_note", "voided": "correct.col_voided", "withdrawn": "correct.col_withdrawn",
 }  # fmt: skip
 
 
