@@ -19,7 +19,7 @@ there before; events are numbered 1, 2, 3 … in the file's (date) order, voided
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from kitamono.i18n import label, t
 from pydantic import BaseModel
 
+from kitamono.i18n import label, t
 from kitamono.models import FIELD_IDS, SUBPREFECTURES, Case, CaseLike, Contact, Correction, Event, Mark
 from kitamono.reference import Reference
 from kitamono.reports.needs import Needs
@@ -340,41 +340,18 @@ def _mark_said(mark: Mark, ref: Reference) -> str:
     return t("correct.mark", on=mark.date, by=ref.short_name(mark.by), reason=mark.reason)
 
 
-def _value_said(name: str, value: Any, ref: Reference) -> str:
-    """A value a correction recorded, as people read it (institutions by name)."""
-    if value is None or value == "" or value == []:
-        return t("log.empty")
-    if name in ("by", "to", "lead", "supporting", "members", "received_by", "company.bank"):
-        values = value if isinstance(value, list | tuple) else [value]
-        return "、".join(ref.short_name(v) for v in values)
-    if name == "needs":
-        return "、".join(label("competence", v) for v in value)
-    if name == "field":
-        return ref.field_name(str(value))
-    if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value)
-    return str(value)
-
-
-def changes_said(correction: Correction, ref: Reference) -> str:
-    """What a correction changed, from what to what, and why: 日付 2019-06-30 → 2019-06-03(理由: …)."""
-    from kitamono.reports.history import field_label
-
-    changed = "、".join(
-        t("correct.field_change", field=field_label(f.field), old=_value_said(f.field, f.old, ref),
-          new=_value_said(f.field, f.new, ref))
-        for f in correction.fields
-    )  # fmt: skip
-    return changed + (t("correct.said_reason", reason=correction.reason) if correction.reason else "")
-
-
 def correction_said(correction: Correction, ref: Reference) -> str:
     """A correction in one line: when, who, what changed from what, and why."""
-    return t("correct.said", on=correction.date, by=ref.short_name(correction.by), changed=changes_said(correction, ref))
+    from kitamono.reports.history import changes_said
+
+    changed = changes_said(correction, ref)
+    return t("correct.said", on=correction.date, by=ref.short_name(correction.by), changed=changed)
 
 
 def _case_corrections_table(case: Case, ref: Reference) -> list[Table]:
     """The corrections of a case's own fields (``case set``, a withdrawal and its undoing)."""
+    from kitamono.reports.history import changes_said
+
     rows: list[list[Any]] = [[c.date, c.by, changes_said(c, ref)] for c in case.changes]
     if case.withdrawn is not None:
         rows.append([case.withdrawn.date, case.withdrawn.by,

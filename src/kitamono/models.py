@@ -359,7 +359,10 @@ class Correction(Strict):
     """A correction (``case amend``, ``case set``, taking back a void or a withdrawal): who made
     it, on which day, why, and every field it changed, so the original is never lost::
 
-        - {by: hro, on: 2026-11-28, reason: 日付の入力誤り, fields: [{field: date, old: '2019-06-30', new: '2019-06-03'}]}
+        - by: hro
+          date: 2026-11-28
+          reason: 日付の入力誤り
+          fields: [{field: date, old: '2019-06-30', new: '2019-06-03'}]
     """
 
     by: Line

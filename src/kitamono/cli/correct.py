@@ -60,9 +60,10 @@ def amend(
     ] = None,
     members: Annotated[
         list[str] | None,
-        typer.Option("--members", help=t("correct.opt_members"), show_default=False,
-                     autocompletion=complete.institutions),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--members", help=t("correct.opt_members"), show_default=False, autocompletion=complete.institutions
+        ),
+    ] = None,
     outcome: Annotated[str | None, text_option("--outcome", "correct.opt_outcome")] = None,
     note: Annotated[str | None, text_option("--note", "correct.opt_note")] = None,
 ) -> None:
