@@ -109,6 +109,19 @@ def test_voided_events_and_withdrawn_cases_count_nowhere(three, run):
     assert restored == [{"field": "withdrawn", "old": f"2026-11-28 hro: {B} と同じ相談の二重登録"}]
 
 
+def test_a_voided_start_or_close_is_no_start_or_close(three, run):
+    ok(run("case", "close", A, "--outcome", "新商品を発売", "--date", "2021-03-01"))
+    assert [c["id"] for c in _json(run, "case", "list", "--status", "終了")] == [A]
+    ok(run("case", "void", A, "4", "--reason", "別の案件の終了"))
+    assert [c["id"] for c in _json(run, "case", "list", "--status", "支援中")] == [C]
+    assert [c["id"] for c in _json(run, "case", "list", "--status", "フォローアップ中")] == [A, B]
+    # C's start was recorded on the wrong day: voided, and recorded again in 2020年度.
+    ok(run("case", "void", C, "2", "--reason", "支援開始日の誤り"))
+    ok(run("case", "start", C, "--lead", "hro", "--date", "2020-05-01"))
+    assert _targets(run) == {"2019年度": (2, 0, 0), "2020年度": (1, 2, 2)}
+    assert ok(run("check")).stdout == ""
+
+
 def test_case_list_leaves_withdrawn_cases_out_unless_all(three, run):
     ok(run("case", "withdraw", C, "--reason", "二重登録"))
     assert [c["id"] for c in _json(run, "case", "list")] == [A, B]

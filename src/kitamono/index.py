@@ -203,16 +203,17 @@ def digest_of(case: CaseLike) -> Digest:
     whose events are out of order, which ``check`` reports, is still never left out wrongly; a
     voided start is no start.
     """
+    from kitamono.cases import counted_events, counts
     from kitamono.fiscal import fiscal_year
 
     days = [e.date.toordinal() for e in case.events]
-    starts = [e.date.toordinal() for e in case.events if e.type == "started" and e.voided is None]
+    starts = [e.date.toordinal() for e in counted_events(case) if e.type == "started"]
     return (
         fiscal_year(case.received_on),
         min(days, default=0),
         max(days, default=0),
         min(starts, default=0),
-        0 if case.withdrawn is None else 1,
+        0 if counts(case) else 1,
     )
 
 
