@@ -277,8 +277,7 @@ def test_edit_refuses_an_invalid_result_and_keeps_it_aside(repo, run, new_case, 
     monkeypatch.setenv("EDITOR", _editor(tmp_path, change))
     result = run("case", "edit", case_id)
     assert result.exit_code == 1
-    opening, error = result.stderr.splitlines()  # which editor opens, then the one line of the error
-    assert opening.startswith("エディタ ") and error.startswith("エラー: ")
+    assert result.stderr.count("\n") == 1
     kept = repo / ".kitamono" / "rejected" / f"{case_id}.yaml"
     assert str(kept) in result.stderr
     assert kept.read_bytes() != original

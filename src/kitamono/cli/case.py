@@ -297,7 +297,8 @@ def edit(case_id: CaseIdArg) -> None:
     ref = reference(repo)
     original = text_to_edit(repo, case_id)
     editor, source = choose_editor(repo.root)
-    info(t(f"edit.opening_{source}", editor=editor))
+    if source != "env":  # one chosen for the user: say which, before it takes the terminal
+        info(t(f"edit.opening_{source}", editor=editor))
     text = original
     while True:
         text = edit_text(text, editor)

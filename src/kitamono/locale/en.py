@@ -54,7 +54,7 @@ MESSAGES: dict[str, str] = {
     "help.case.team": "Record that an industry-academia-government-finance team (産学官金チーム) was formed.",
     "help.case.close": "Record that the case is closed.",
     "help.case.reopen": "Reopen a closed case.",
-    "help.case.edit": "Open the case file in an editor and check it when saved. The editor is VISUAL/EDITOR, else git's core.editor, else nano, else vi, named before it opens. Events are put in date order. A save with errors is not written but kept, and at a terminal can be opened again to fix it.",
+    "help.case.edit": "Open the case file in an editor and check it when saved. The editor is VISUAL/EDITOR; without them git's core.editor, else nano, else vi, named before it opens. Events are put in date order. A save with errors is not written but kept, and at a terminal can be opened again to fix it.",
     # --- options and arguments ----------------------------------------------------------------
     "opt.repo": "Case repository folder (default: KITAMONO_REPO, else search upward from the current folder)",
     "opt.help": "Show this help and exit.",
@@ -750,7 +750,6 @@ MESSAGES: dict[str, str] = {
     "correct.withdrawn_said": "withdrawn (why: {reason})",
     "correct.title_case_changes": "Corrections and withdrawal of the case",
     "correct.history_note": "Events are corrected by number (e.g. kitamono case amend {id} 2 --date … --reason …)",
-    "edit.opening_env": "Opening the editor {editor} (from VISUAL/EDITOR)",
     "edit.opening_git": "Opening the editor {editor} (git's core.editor)",
     "edit.opening_nano": "Opening the editor nano (save with Ctrl+O, quit with Ctrl+X)",
     "edit.opening_vi": "Opening the editor vi (save and quit: Esc then :wq; quit without saving: :q!)",

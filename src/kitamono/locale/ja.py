@@ -54,7 +54,7 @@ MESSAGES: dict[str, str] = {
     "help.case.team": "産学官金チームの結成を記録します。",
     "help.case.close": "案件の終了を記録します。",
     "help.case.reopen": "終了した案件を再開します。",
-    "help.case.edit": "案件ファイルをエディタで開き、保存時に検査します。エディタは VISUAL/EDITOR、なければ git の core.editor、nano、vi の順に選び、開く前に示します。経過は日付順に並べ直します。誤りがあれば保存せずに内容を残し、端末ではもう一度開いて直せます。",
+    "help.case.edit": "案件ファイルをエディタで開き、保存時に検査します。エディタは VISUAL/EDITOR を使い、設定がなければ git の core.editor、nano、vi の順に選んで、開く前にどれかを示します。経過は日付順に並べ直します。誤りがあれば保存せずに内容を残し、端末ではもう一度開いて直せます。",
     # --- options and arguments ----------------------------------------------------------------
     "opt.repo": "案件リポジトリのフォルダ(省略時は KITAMONO_REPO、なければ現在のフォルダから上へ探します)",
     "opt.help": "このヘルプを表示して終了します",
@@ -750,7 +750,6 @@ MESSAGES: dict[str, str] = {
     "correct.withdrawn_said": "取下げ(理由: {reason})",
     "correct.title_case_changes": "案件の訂正と取下げ",
     "correct.history_note": "経過を直すときは番号で指定します(例: kitamono case amend {id} 2 --date … --reason …)",
-    "edit.opening_env": "エディタ {editor} で開きます(環境変数 VISUAL/EDITOR の設定)",
     "edit.opening_git": "エディタ {editor} で開きます(git の core.editor の設定)",
     "edit.opening_nano": "エディタ nano で開きます(保存は Ctrl+O、終了は Ctrl+X)",
     "edit.opening_vi": "エディタ vi で開きます(保存して終了は Esc のあと :wq、保存せずに終了は :q!)",
