@@ -254,18 +254,17 @@ def _rewrite(clone, case_id: str, title: str, company: str) -> None:
 # --- a case withdrawn on one clone and recorded on the other -------------------------------------------
 
 
-def test_a_case_withdrawn_on_one_clone_and_supported_on_the_other_is_a_conflict(network, run, staff):
+def test_a_case_withdrawn_on_one_clone_and_supported_on_the_other_is_a_conflict(network, run, staff, monkeypatch):
     center, bank, case_id = shared_case(network, staff)
     staff("道総研 太郎", "2026-10-05")
     ok(run("--repo", center, "case", "start", case_id, "--lead", "hro", "--date", "2026-10-05"))
     ok(network.sync(center))
     ok(network.sync(bank))
-    # The センター withdraws the case (取下げ; written into the file as the withdraw command stores it).
+    # The センター withdraws the case (取下げ).
     staff("道総研 太郎", "2026-11-02")
-    path = case_path(center, case_id)
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["withdrawn"] = {"by": "hro", "on": "2026-11-02", "reason": "重複して登録"}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("KITAMONO_TODAY", "2026-11-02")
+    ok(run("--repo", center, "case", "withdraw", case_id, "--reason", "重複して登録"))
+    monkeypatch.setenv("KITAMONO_TODAY", "2026-11-28")
     ok(network.sync(center))
     staff("北洋 花子", "2026-11-05")
     ok(run("--repo", bank, "case", "support", case_id, "--date", "2026-11-05"))
@@ -359,10 +358,10 @@ def test_git_runs_the_driver_with_a_message_for_each_kind(run, tmp_path):
 
 
 def test_a_withdrawal_on_this_side_against_records_on_the_other_keeps_the_withdrawal_until_decided():
-    from kitamono.models import Withdrawal
+    from kitamono.models import Mark
 
     started = _with(BASE, START)
-    withdrawn = started.model_copy(update={"withdrawn": Withdrawal(by="hro", on=date(2026, 11, 2), reason="重複")})
+    withdrawn = started.model_copy(update={"withdrawn": Mark(by="hro", date=date(2026, 11, 2), reason="重複")})
     supported = _with(started, Event(type="supported", date=date(2026, 11, 5), by="hokuyo"))
     result = merge_cases(started, withdrawn, supported)
     (conflict,) = result.case.conflicts

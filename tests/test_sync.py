@@ -354,7 +354,7 @@ def test_a_case_deleted_on_one_side_and_changed_on_the_other_stays(network, run)
     ok(network.sync(center))
     ok(network.sync(bank))
     case_path(center, case_id).unlink()
-    ok(network.sync(center))
+    ok(network.sync(center, "--allow-delete"))  # a deletion by hand is shared only when asked
     ok(run("--repo", bank, "case", "follow-up", case_id, "--date", "2026-11-01"))
     result = ok(network.sync(bank))
     assert f"案件 {case_id} は一方で削除され、もう一方で変更されていました" in result.stderr

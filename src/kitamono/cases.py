@@ -7,6 +7,13 @@ Status is derived from the events, never stored::
 
 The rules (``event_problems``) are the single source for both ``case <event>`` commands, which
 refuse an event that breaks them, and ``check``, which reports files that already do.
+
+This is also the one place that says what counts: an event voided as recorded by mistake and a
+case withdrawn (取下げ) stay in their files but count nowhere (``counted_events``, ``counts``);
+status, follow-ups, targets and every report read a case's events through ``counted_events``.
+The corrections themselves (amend, void, set, withdraw, restore) are made here as pure changes of
+a case, each checked by the same rules as recording and recorded as who, when, why and what was
+there before; events are numbered 1, 2, 3 … in the file's (date) order, voided ones included.
 """
 
 from __future__ import annotations
@@ -15,10 +22,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from kitamono.errors import CaseRuleError
+from pydantic import ValidationError
+
+from kitamono.errors import CaseRuleError, InputError
 from kitamono.i18n import label, t
-from kitamono.models import Case, CaseLike, Event, EventLike
+from kitamono.models import Case, CaseLike, Correction, Event, EventLike, FieldChange, Mark
 from kitamono.reference import Reference
 
 _STATUS_OF_EVENT = {
@@ -32,11 +42,21 @@ _STATUS_OF_EVENT = {
 }
 
 
+def counted_events(case: CaseLike) -> list[EventLike]:
+    """The events that count: all but those voided, in the file's order (the rules keep it by date)."""
+    return [e for e in case.events if e.voided is None]
+
+
+def counts(case: CaseLike) -> bool:
+    """Whether a case counts at all: False once it is withdrawn (取下げ)."""
+    return case.withdrawn is None
+
+
 def events_until(case: CaseLike, as_of: date | None) -> list[EventLike]:
-    """The events dated on or before ``as_of`` (all of them when ``as_of`` is None)."""
+    """The events that count dated on or before ``as_of`` (all that count when ``as_of`` is None)."""
     if as_of is None:
-        return list(case.events)
-    return [e for e in case.events if e.date <= as_of]
+        return counted_events(case)
+    return [e for e in case.events if e.voided is None and e.date <= as_of]
 
 
 def status(case: CaseLike, as_of: date | None = None) -> str:
@@ -157,32 +177,38 @@ def plan_fit(case_field: str, municipality: str, reference: Reference) -> tuple[
 
 
 def event_problems(
-    case: CaseLike, reference: Reference, today: date | None = None, named: int | None = None
+    case: CaseLike, reference: Reference, today: date | None = None, named: int | None = None, numbered: bool = False
 ) -> list[tuple[int, str]]:
     """Every broken rule in a case's events, as (event index, message).
 
     Each message names its event as ``events[3]`` (where a file's reader finds it), except the
-    event at index ``named``, the one a command is recording: that one is "this event".
+    event at index ``named``, the one a command is recording: that one is "this event"; with
+    ``numbered``, each other event is named by its number as ``case history`` shows it. A voided
+    event keeps its place in date order and is held to no other rule: it does not count.
     """
     problems: list[tuple[int, str]] = []
     known = reference.institutions
-    started = closed = False
+    started = closed = received = False
     previous: date | None = None
 
     def problem(index: int, key: str, **values: object) -> None:
         problems.append((index, t(key, **values)))
 
     for index, event in enumerate(case.events):
-        where = t("word.event") if index == named else f"events[{index}]"
-        if index == 0 and event.type != "received":
+        where = t("word.event") if index == named else (
+            t("correct.event_number", number=index + 1) if numbered else f"events[{index}]"
+        )
+        if previous is not None and event.date < previous:
+            problem(index, "rule.out_of_order", where=where)
+        previous = event.date
+        if event.voided is not None:
+            continue
+        if not received and event.type != "received":
             problem(index, "rule.first_received", where=where)
         if event.date < case.received_on:
             problem(index, "rule.before_received", where=where, date=event.date, received=case.received_on)
-        if previous is not None and event.date < previous:
-            problem(index, "rule.out_of_order", where=where)
         if today is not None and event.date > today:
             problem(index, "rule.future", where=where, date=event.date)
-        previous = event.date
         for role, ident in _institutions_named(event):
             if ident not in known:
                 problem(index, "rule.unknown_institution", where=f"{where}.{role}", value=ident)
@@ -192,7 +218,7 @@ def event_problems(
             problem(index, "rule.close_fields_elsewhere", where=where, type=label("event", event.type))
         if event.outcome_kind and event.outcome_kind not in reference.outcomes:
             problem(index, "rule.unknown_outcome_kind", where=f"{where}.outcome_kind", value=event.outcome_kind)
-        if event.type == "received" and index > 0:
+        if event.type == "received" and received:
             problem(index, "rule.received_twice", where=where)
         elif event.type == "referred":
             if not event.to:
@@ -217,6 +243,7 @@ def event_problems(
             if not closed:
                 problem(index, "rule.reopen_not_closed", where=where)
             closed = False
+        received = True  # the first event that counts has been seen
     return problems
 
 
@@ -249,3 +276,168 @@ def add_event(case: Case, event: Event, reference: Reference, today: date) -> Ca
         own = [message for index, message in problems if index == position]
         raise CaseRuleError((own or [problems[0][1]])[0])
     return updated
+
+
+# --- corrections ---------------------------------------------------------------------------------
+
+#: The event fields ``case amend`` changes, and those that only some kinds of event have.
+AMENDABLE = ("date", "by", "to", "lead", "supporting", "members", "outcome", "note")
+_ONLY_FOR = {"to": "referred", "lead": "started", "supporting": "started", "members": "team_formed",
+             "outcome": "closed"}  # fmt: skip
+#: The case's own fields ``case set`` changes, by their dotted names (as ``kitamono log`` names them).
+SETTABLE = ("title", "company.name", "company.municipality", "summary", "field", "needs", "company.bank",
+            "approved_project")  # fmt: skip
+
+
+def stored_value(value: Any) -> str | list[str] | None:
+    """A value as a correction records it: dates in ISO form, lists as lists, nothing as None."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def mark_text(mark: Mark) -> str:
+    """A void or a withdrawal in one line, as a correction that takes it back records it."""
+    return f"{mark.date.isoformat()} {mark.by}: {mark.reason}"
+
+
+def event_index(case: CaseLike, number: int) -> int:
+    """Where event ``number`` (1, 2, 3 … as ``case history`` shows them) is, or an InputError."""
+    if not 1 <= number <= len(case.events):
+        raise InputError(t("correct.no_event", id=case.id, number=number, count=len(case.events)))
+    return number - 1
+
+
+def amend_event(case: Case, number: int, values: dict[str, Any], correction: Correction, reference: Reference,
+                today: date) -> tuple[Case, int]:  # fmt: skip
+    """The case with event ``number`` changed to ``values`` (``AMENDABLE`` fields), moved to its
+    place should its date change, and the change recorded on it; and the event's new number.
+
+    ``correction`` says who, when and why; the fields it changed (before and after) are added
+    here. Amending the first event (受付) moves the inquiry's own date and institution with it.
+    """
+    index = event_index(case, number)
+    old = case.events[index]
+    if old.voided is not None:
+        raise CaseRuleError(t("correct.amend_voided", id=case.id, number=number))
+    for name in values:
+        kind = _ONLY_FOR.get(name)
+        if kind is not None and kind != old.type:
+            raise InputError(t("correct.not_for_event", option="--" + {"supporting": "with"}.get(name, name),
+                               event=label("event", old.type)))  # fmt: skip
+    fields = [FieldChange(field=name, old=stored_value(getattr(old, name)), new=stored_value(value))
+              for name, value in values.items() if getattr(old, name) != value]  # fmt: skip
+    if not fields:
+        raise InputError(t("correct.nothing_changed", id=case.id))
+    recorded = correction.model_copy(update={"fields": fields})
+    try:
+        new = Event.model_validate({**old.model_dump(), **values, "amendments": [*old.amendments, recorded]})
+    except ValidationError as error:
+        raise InputError(_validation_message(error)) from None
+    header: dict[str, Any] = {}
+    if index == 0 and old.type == "received":
+        header = {"received_on": new.date, "received_by": new.by}
+    events = list(case.events)
+    del events[index]
+    position = index
+    if new.date != old.date:
+        position = sum(1 for e in events if e.date <= new.date)
+    events.insert(position, new)
+    return _checked(case.model_copy(update={**header, "events": events}), position, reference, today), position + 1
+
+
+def void_event(case: Case, number: int, mark: Mark, reference: Reference, today: date) -> Case:
+    """The case with event ``number`` voided (kept in its place, counted nowhere), if the events
+    that still count follow the rules without it."""
+    index = event_index(case, number)
+    old = case.events[index]
+    if old.voided is not None:
+        raise CaseRuleError(t("correct.already_voided", id=case.id, number=number))
+    if old.type == "received" and not any(e.voided is None and e.type == "received" for e in case.events[:index]):
+        raise CaseRuleError(t("correct.void_received", id=case.id))
+    events = list(case.events)
+    events[index] = old.model_copy(update={"voided": mark})
+    return _checked(case.model_copy(update={"events": events}), index, reference, today)
+
+
+def unvoid_event(case: Case, number: int, correction: Correction, reference: Reference, today: date) -> Case:
+    """The case with the void of event ``number`` taken back (and that recorded on the event),
+    if the history still holds with it counting again."""
+    index = event_index(case, number)
+    old = case.events[index]
+    if old.voided is None:
+        raise CaseRuleError(t("correct.not_voided", id=case.id, number=number))
+    recorded = correction.model_copy(update={"fields": [FieldChange(field="voided", old=mark_text(old.voided))]})
+    events = list(case.events)
+    events[index] = old.model_copy(update={"voided": None, "amendments": [*old.amendments, recorded]})
+    return _checked(case.model_copy(update={"events": events}), index, reference, today)
+
+
+def _checked(case: Case, index: int, reference: Reference, today: date) -> Case:
+    """``case`` if its whole history follows the rules; else a CaseRuleError naming the first
+    broken rule (one of the event at ``index`` first), events named by their numbers."""
+    problems = event_problems(case, reference, today, named=index, numbered=True)
+    if problems:
+        own = [message for at, message in problems if at == index]
+        raise CaseRuleError(t("correct.breaks_rules", problem=(own or [problems[0][1]])[0]))
+    return case
+
+
+def set_case_fields(case: Case, values: dict[str, Any], correction: Correction) -> Case:
+    """The case with its own fields (``SETTABLE``, dotted names) set to ``values`` (already checked
+    against the reference data by the caller), and the change recorded in ``changes``."""
+    current = {name: _dotted(case, name) for name in values}
+    fields = [FieldChange(field=name, old=stored_value(current[name]), new=stored_value(value))
+              for name, value in values.items() if current[name] != value]  # fmt: skip
+    if not fields:
+        raise InputError(t("correct.nothing_changed", id=case.id))
+    data = case.model_dump()
+    for name, value in values.items():
+        head, _, sub = name.partition(".")
+        if sub:
+            data[head][sub] = value
+        else:
+            data[name] = value
+    data["changes"] = [*data["changes"], correction.model_copy(update={"fields": fields}).model_dump()]
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        raise InputError(_validation_message(error)) from None
+
+
+def _dotted(case: Case, name: str) -> Any:
+    head, _, sub = name.partition(".")
+    value = getattr(case, head)
+    return getattr(value, sub) if sub else value
+
+
+def withdraw_case(case: Case, mark: Mark) -> Case:
+    """The case withdrawn (取下げ): kept in its file, counted nowhere, listed only when asked."""
+    if case.withdrawn is not None:
+        raise CaseRuleError(t("correct.already_withdrawn", id=case.id, on=case.withdrawn.date))
+    return case.model_copy(update={"withdrawn": mark})
+
+
+def restore_case(case: Case, correction: Correction) -> Case:
+    """The case counting again, its withdrawal recorded in ``changes``."""
+    if case.withdrawn is None:
+        raise CaseRuleError(t("correct.not_withdrawn", id=case.id))
+    recorded = correction.model_copy(update={"fields": [FieldChange(field="withdrawn", old=mark_text(case.withdrawn))]})
+    return case.model_copy(update={"withdrawn": None, "changes": [*case.changes, recorded]})
+
+
+def in_date_order(case: Case) -> Case:
+    """The case with its events in date order (events of one day keep their order)."""
+    events = sorted(case.events, key=lambda e: e.date)
+    return case if events == list(case.events) else case.model_copy(update={"events": events})
+
+
+def _validation_message(error: ValidationError) -> str:
+    from kitamono.caseio import validation_message
+
+    return validation_message(error)
+

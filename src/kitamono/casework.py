@@ -1,4 +1,4 @@
-"""Everyday work on cases: log a new one, record an event, edit by hand, load them all.
+"""Everyday work on cases: log a new one, record an event, correct one, edit by hand, load them all.
 
 Each function is one command's core call: it reads what it needs (``caseio``, the ``index``),
 applies the rules of ``cases`` and ``checks``, and writes through ``store``; it never prints.
@@ -21,12 +21,23 @@ from pydantic import ValidationError
 
 from kitamono import store
 from kitamono.caseio import load_case_file, parse_case_text, read_case_text, validation_message
-from kitamono.cases import add_event, plan_fit, suggest_field
+from kitamono.cases import add_event, in_date_order, plan_fit, suggest_field
 from kitamono.checks import check_case
 from kitamono.errors import CaseRuleError, DataError, InputError, KitamonoError
 from kitamono.fiscal import fiscal_year, format_fiscal_year, fy_bounds
 from kitamono.i18n import t
-from kitamono.models import CASE_FIELDS, CHANNELS, COMPETENCES, Case, CaseLike, Company, Contact, Event
+from kitamono.models import (
+    CASE_FIELDS,
+    CHANNELS,
+    COMPETENCES,
+    Case,
+    CaseLike,
+    Company,
+    Contact,
+    Correction,
+    Event,
+    Mark,
+)
 from kitamono.reference import Reference
 
 if TYPE_CHECKING:  # the index loads when cases are listed, not to log or record one
@@ -251,10 +262,13 @@ class DamagedFiles(DataError):
     """Some case files cannot be read, so a listing or report would leave their cases out."""
 
 
-def load_records(repo: store.Repository, allow_damaged: bool = False) -> Loaded[CaseRecord]:
+def load_records(
+    repo: store.Repository, allow_damaged: bool = False, withdrawn: bool = False
+) -> Loaded[CaseRecord]:
     """Every case as an ``index.CaseRecord``, for a listing or a report; index notes.
 
-    Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
+    Withdrawn cases (取下げ) are left out, as they count nowhere, unless ``withdrawn`` (``case
+    list --all``). Goes through the index unless ``KITAMONO_INDEX=off``; the answer is the same either way.
     Refuses (DataError naming the files) when two files hold one id or a case's id is not its
     file's name: a count or a report would then count a case twice, or under another id. Refuses
     too (DamagedFiles, naming them) when a case file cannot be read: a number made without that
@@ -263,7 +277,7 @@ def load_records(repo: store.Repository, allow_damaged: bool = False) -> Loaded[
     """
     from kitamono.index import enabled, load_cases
 
-    loaded = load_cases(repo, use_index=enabled())
+    loaded = load_cases(repo, use_index=enabled(), withdrawn=withdrawn)
     if allow_damaged:
         clashes = loaded.clashes()
         if clashes:
@@ -272,7 +286,7 @@ def load_records(repo: store.Repository, allow_damaged: bool = False) -> Loaded[
     _unambiguous(loaded)
     if loaded.problems:
         files = [path for path, _ in damaged_files(repo, loaded)]
-        raise DamagedFiles(t("damaged.refused", n=len(files), files="、".join(files)))
+        raise DamagedFiles(t("damaged.refused", n=len(files), files=t("list.sep").join(files)))
     return loaded
 
 
@@ -294,7 +308,7 @@ def load_checked(repo: store.Repository, reread: bool = True) -> Loaded[CaseReco
     """
     from kitamono.index import enabled, load_cases
 
-    return load_cases(repo, use_index=enabled(), reread=reread)
+    return load_cases(repo, use_index=enabled(), reread=reread, withdrawn=True)
 
 
 def _unambiguous(loaded: Loaded[C]) -> Loaded[C]:
@@ -313,7 +327,7 @@ def validate_text(path: Path, text: str, ref: Reference, today: date, expected_i
     """The Case in an edited text, or a DataError saying what is wrong with it."""
     data = parse_case_text(path, text)
     try:
-        case = Case.model_validate(data)
+        case = in_date_order(Case.model_validate(data))  # events out of order are put in order
     except ValidationError as error:
         raise DataError(f"{path}: {validation_message(error)}") from None
     if case.id != expected_id:
@@ -329,11 +343,22 @@ def text_to_edit(repo: store.Repository, case_id: str) -> str:
     return read_case_text(repo.find_case_file(case_id))
 
 
+class EditRejected(DataError):
+    """An edited case was not saved; the text is kept aside, and ``fixable`` when editing it
+    again can mend it (it broke a rule), not when the case changed meanwhile."""
+
+    def __init__(self, message: str, aside: Path, fixable: bool) -> None:
+        super().__init__(message)
+        self.aside = aside
+        self.fixable = fixable
+
+
 def save_edited(repo: store.Repository, case_id: str, original: str, text: str, ref: Reference,
                 today: date) -> tuple[Case | None, Path | None]:  # fmt: skip
-    """Validate a case text edited from ``original``: save it, or keep it aside and raise with
-    where it is. The editor ran without any lock, so if the file no longer holds ``original``
-    (someone recorded on the case meanwhile), the edit is kept aside too, not written over it."""
+    """Validate a case text edited from ``original``: save it (its events put in date order), or
+    keep it aside and raise EditRejected with where it is. The editor ran without any lock, so if
+    the file no longer holds ``original`` (someone recorded on the case meanwhile), the edit is
+    kept aside too, not written over it."""
     path = repo.find_case_file(case_id)
     if text == original:
         return None, None
@@ -343,4 +368,151 @@ def save_edited(repo: store.Repository, case_id: str, original: str, text: str, 
     except KitamonoError as error:  # not valid, changed meanwhile, read-only: the edit is kept
         aside = repo.local_dir / "rejected" / f"{case_id}.yaml"
         store.atomic_write(aside, text)
-        raise DataError(t("edit.rejected", problem=error, path=aside)) from None
+        fixable = isinstance(error, DataError | CaseRuleError | InputError)
+        raise EditRejected(t("edit.rejected", problem=error, path=aside), aside, fixable) from None
+
+
+
+# --- corrections ------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventChanges:
+    """What ``case amend`` changes in an event, as the user typed it (None: left as it is)."""
+
+    date: date | None = None
+    by: str | None = None
+    to: str | None = None
+    lead: str | None = None
+    supporting: list[str] | None = None
+    members: list[str] | None = None
+    outcome: str | None = None
+    note: str | None = None  # "" removes the note
+
+
+@dataclass
+class CaseFields:
+    """What ``case set`` changes in a case's own fields, as typed (None: left as it is)."""
+
+    title: str | None = None
+    company: str | None = None
+    municipality: str | None = None
+    summary: str | None = None
+    field: str | None = None
+    needs: list[str] | None = None
+    bank: str | None = None  # "" removes the bank
+    approved_project: date | None = None
+
+
+def _mark(repo: store.Repository, reason: str | None, today: date) -> Mark:
+    """Who corrects (this clone's institution), today, and why: a reason is required."""
+    if not repo.local.institution:
+        raise InputError(t("correct.no_institution"))
+    if not reason or not reason.strip():
+        raise InputError(t("correct.reason_required"))
+    return Mark(by=repo.local.institution, date=today, reason=reason.strip())
+
+
+def _correction(repo: store.Repository, reason: str | None, today: date, required: bool = True) -> Correction:
+    if not required and not (reason and reason.strip()):
+        if not repo.local.institution:
+            raise InputError(t("correct.no_institution"))
+        return Correction(by=repo.local.institution, date=today)
+    mark = _mark(repo, reason, today)
+    return Correction(by=mark.by, date=mark.date, reason=mark.reason)
+
+
+def amend_event(repo: store.Repository, case_id: str, number: int, changes: EventChanges, reason: str | None,
+                ref: Reference, today: date) -> tuple[Case, int]:  # fmt: skip
+    """Change event ``number`` of a case (checked by the rules, recorded); the case and the
+    event's number after the change (a new date moves it to its place)."""
+    from kitamono.cases import amend_event as amended
+
+    values: dict[str, object] = {}
+    if changes.date is not None:
+        values["date"] = changes.date
+    for name in ("by", "to", "lead"):
+        given = getattr(changes, name)
+        if given is not None:
+            values[name] = ref.institution(given).id
+    for name in ("supporting", "members"):
+        given = getattr(changes, name)
+        if given is not None:
+            values[name] = list(dict.fromkeys(ref.institution(i).id for i in given))
+    if changes.outcome is not None:
+        values["outcome"] = changes.outcome.strip()
+    if changes.note is not None:
+        values["note"] = changes.note.strip() or None
+    if not values:
+        raise InputError(t("correct.nothing_given"))
+    correction = _correction(repo, reason, today)
+    number_after: list[int] = []
+
+    def change(case: Case) -> Case:
+        updated, after = amended(case, number, values, correction, ref, today)
+        number_after.append(after)
+        return updated
+
+    case = store.update_case(repo, case_id, change)
+    return case, number_after[-1]
+
+
+def void_event(repo: store.Repository, case_id: str, number: int, reason: str | None, ref: Reference,
+               today: date, undo: bool = False) -> Case:  # fmt: skip
+    """Void event ``number`` (or, with ``undo``, take a void back), if the history still holds."""
+    from kitamono.cases import unvoid_event
+    from kitamono.cases import void_event as voided
+
+    if undo:
+        correction = _correction(repo, reason, today, required=False)
+        return store.update_case(repo, case_id, lambda case: unvoid_event(case, number, correction, ref, today))
+    mark = _mark(repo, reason, today)
+    return store.update_case(repo, case_id, lambda case: voided(case, number, mark, ref, today))
+
+
+def set_case(repo: store.Repository, case_id: str, given: CaseFields, reason: str | None, ref: Reference,
+             today: date) -> Case:  # fmt: skip
+    """Change a case's own fields, checked as ``case new`` checks them, and record the change."""
+    from kitamono.cases import set_case_fields
+
+    values: dict[str, object] = {}
+    if given.title is not None:
+        values["title"] = given.title.strip()
+    if given.company is not None:
+        values["company.name"] = given.company.strip()
+    if given.municipality is not None:
+        values["company.municipality"] = ref.municipality(given.municipality).name
+    if given.summary is not None:
+        values["summary"] = given.summary.strip()
+    if given.field is not None:
+        if given.field not in CASE_FIELDS:
+            raise InputError(t("case.bad_field", value=given.field, choices=", ".join(CASE_FIELDS)))
+        values["field"] = given.field
+    if given.needs is not None:
+        for need in given.needs:
+            if need not in COMPETENCES:
+                raise InputError(t("case.bad_need", value=need, choices=", ".join(COMPETENCES)))
+        values["needs"] = list(dict.fromkeys(given.needs))
+    if given.bank is not None:
+        values["company.bank"] = ref.institution(given.bank).id if given.bank.strip() else None
+    if given.approved_project is not None:
+        if given.approved_project > today:
+            raise InputError(t("correct.future_approval", date=given.approved_project))
+        values["approved_project"] = given.approved_project
+    if not values:
+        raise InputError(t("correct.nothing_given"))
+    correction = _correction(repo, reason, today)
+    return store.update_case(repo, case_id, lambda case: set_case_fields(case, values, correction))
+
+
+def withdraw_case(repo: store.Repository, case_id: str, reason: str | None, today: date,
+                  undo: bool = False) -> Case:  # fmt: skip
+    """Withdraw a case (取下げ), or with ``undo`` restore it; nothing is deleted either way."""
+    from kitamono.cases import restore_case
+    from kitamono.cases import withdraw_case as withdrawn
+
+    if undo:
+        correction = _correction(repo, reason, today, required=False)
+        return store.update_case(repo, case_id, lambda case: restore_case(case, correction))
+    mark = _mark(repo, reason, today)
+    return store.update_case(repo, case_id, lambda case: withdrawn(case, mark))

@@ -58,7 +58,7 @@ from kitamono.store import Repository, scan_cases
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
     from kitamono.models import Case, CaseLike
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 INDEX_VERSION = f"{__version__}/{INDEX_FORMAT}"
 INDEX_NAME = "index.pickle"
 DELTA_NAME = "index-delta.pickle"
@@ -66,6 +66,12 @@ DELTA_NAME = "index-delta.pickle"
 DELTA_MIN = 256
 #: Below this many files to parse, one process is faster than starting workers.
 PARALLEL_FROM = 400
+
+
+#: A correction as stored: (by, date, reason, ((field, old, new), …)), lists as tuples.
+CorrectionRaw = tuple[str, date, str | None, tuple[tuple[str, Any, Any], ...]]
+#: A void or a withdrawal as stored: (by, date, reason).
+MarkRaw = tuple[str, date, str]
 
 
 class CompanyRecord(NamedTuple):
@@ -86,6 +92,8 @@ class EventRecord(NamedTuple):
     note: str | None
     outcome_kind: str | None = None
     follow_up_waiver: str | None = None
+    voided: MarkRaw | None = None  # (by, date, reason) of a void; None when the event counts
+    amendments: tuple[CorrectionRaw, ...] = ()
 
 
 class ConflictRecord(NamedTuple):
@@ -110,31 +118,36 @@ class CaseRecord(NamedTuple):
     approved_project: date | None
     events: tuple[EventRecord, ...]
     conflicts: tuple[ConflictRecord, ...]
+    withdrawn: MarkRaw | None  # (by, date, reason) of a withdrawal; None when it counts
+    changes: tuple[CorrectionRaw, ...]
     contact: None = None
 
 
 # --- the stored form: plain tuples --------------------------------------------------------------------
 #
 # raw case:  (id, demo, received_on, received_by, channel, (company name, municipality, bank),
-#             title, summary, field, needs, approved_project, events, conflicts, None)
-# raw event: (type, date, by, to, lead, supporting, members, outcome, note, outcome_kind, follow_up_waiver)
+#             title, summary, field, needs, approved_project, events, conflicts, withdrawn, changes, None)
+# raw event: (type, date, by, to, lead, supporting, members, outcome, note, outcome_kind, follow_up_waiver,
+#             voided, amendments)
 # raw conflict: (field, ours, theirs)
+# voided, withdrawn: None or (by, date, reason); amendments, changes: corrections (``CorrectionRaw``)
 # A raw tuple is its record's fields in order, so a record is made without parsing arguments;
 # equal dates are one shared object, which the pickle stores (and rebuilds) once.
-# digest: (fy received, first event, last event, start) as day numbers (date.toordinal()).
+# digest: (fy received, first event, last event, start) as day numbers (date.toordinal()), and 1
+# for a withdrawn case (0 otherwise), so that it is left out without reading it.
 
 RAW_FIELDS = len(CaseRecord._fields)
 
 #: A stored case (see above), a digest, a case file as scanned: (path, size, mtime_ns).
 Raw = tuple[Any, ...]
-Digest = tuple[int, int, int, int]
+Digest = tuple[int, int, int, int, int]
 File = tuple[str, int, int]
 #: The files that make ids ambiguous: ({path: the id its case has}, [(id, the paths that hold it)]).
 Duplicates = list[tuple[str, tuple[str, ...]]]
 Ids = tuple[dict[str, str], Duplicates]
 
 #: Digest positions.
-D_FY, D_FIRST, D_LAST, D_START = range(4)
+D_FY, D_FIRST, D_LAST, D_START, D_WITHDRAWN = range(5)
 
 
 def to_raw(case: Case) -> Raw:
@@ -163,31 +176,48 @@ def to_raw(case: Case) -> Raw:
                 share(e.type), share(e.date), share(e.by), e.to and share(e.to), e.lead and share(e.lead),
                 ids(e.supporting), ids(e.members), e.outcome, e.note and share(e.note),
                 e.outcome_kind and share(e.outcome_kind), e.follow_up_waiver,
+                e.voided and (e.voided.by, e.voided.date, e.voided.reason), _corrections(e.amendments),
             )
             for e in case.events
         ),
         tuple((c.field, c.ours, c.theirs) for c in case.conflicts),
+        case.withdrawn and (case.withdrawn.by, case.withdrawn.date, case.withdrawn.reason),
+        _corrections(case.changes),
         None,  # contact: never in the index
     )
 
 
+def _corrections(found: Sequence[Any]) -> tuple[CorrectionRaw, ...]:
+    """Corrections (``models.Correction``) as stored: plain tuples, lists as tuples."""
+
+    def plain(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    return tuple(
+        (c.by, c.date, c.reason, tuple((f.field, plain(f.old), plain(f.new)) for f in c.fields)) for c in found
+    )
+
+
 def digest_of(case: CaseLike) -> Digest:
-    """(年度 received, first event day, last event day, first start day or 0) of a case.
+    """(年度 received, first event day, last event day, first start day or 0, withdrawn 1 or 0).
 
     What a command needs to know to leave a case out unread: a case whose events all fall
-    outside a span counts for nothing in it, and one not started by a day owes nothing on it.
-    Minimum and maximum (not first and last in the list), so a file whose events are out of
-    order, which ``check`` reports, is still never left out wrongly.
+    outside a span counts for nothing in it, one not started by a day owes nothing on it, and a
+    withdrawn one counts nowhere. Minimum and maximum (not first and last in the list), so a file
+    whose events are out of order, which ``check`` reports, is still never left out wrongly; a
+    voided start is no start.
     """
+    from kitamono.cases import counted_events, counts
     from kitamono.fiscal import fiscal_year
 
     days = [e.date.toordinal() for e in case.events]
-    starts = [e.date.toordinal() for e in case.events if e.type == "started"]
+    starts = [e.date.toordinal() for e in counted_events(case) if e.type == "started"]
     return (
         fiscal_year(case.received_on),
         min(days, default=0),
         max(days, default=0),
         min(starts, default=0),
+        0 if counts(case) else 1,
     )
 
 
@@ -218,7 +248,7 @@ def record_of(raw: Raw) -> CaseRecord:
     """The CaseRecord of a stored case."""
     return _make_case((
         *raw[:5], _make_company(raw[5]), *raw[6:11],
-        tuple(map(_make_event, raw[11])), tuple(map(_make_conflict, raw[12])), None,
+        tuple(map(_make_event, raw[11])), tuple(map(_make_conflict, raw[12])), raw[13], raw[14], None,
     ))  # fmt: skip
 
 
@@ -618,7 +648,7 @@ def _read_state(path: Path, kind: str, notes: list[str]) -> _State | None:
             and isinstance(digests, list) and isinstance(errors, list) and len(files) == len(digests) == len(errors)
             and _ids_ok(ids)
             and 0 < start <= size and os.pread(handle.fileno(), 1, start - 1) == pickle.STOP
-            and all((type(d) is tuple and len(d) == 4) if e is None else (d is None and isinstance(e, str))
+            and all((type(d) is tuple and len(d) == 5) if e is None else (d is None and isinstance(e, str))
                     for d, e in zip(digests, errors, strict=True))
         ):  # fmt: skip
             return _State(path, kind, built_ns, files, digests, errors, ids, main_built_ns, chunks, handle, start)
@@ -670,11 +700,13 @@ def load_full(repo: Repository) -> Loaded[Case]:
     return loaded
 
 
-def load_cases(repo: Repository, use_index: bool = True, reread: bool = False) -> Loaded[CaseRecord]:
+def load_cases(repo: Repository, use_index: bool = True, reread: bool = False,
+               withdrawn: bool = False) -> Loaded[CaseRecord]:  # fmt: skip
     """Every case of the repository (as CaseRecords), through the index when it is current.
 
     ``reread`` parses every file again, trusting nothing the index says (``kitamono check``),
-    and writes what it read as the new index.
+    and writes what it read as the new index. Withdrawn cases (取下げ) count nowhere and are left
+    out, by their digests alone, unless ``withdrawn`` (``check``, ``case list --all``).
     """
     built_ns = time.time_ns()
     scan = scan_cases(repo.root, repo.cases_dir)
@@ -691,7 +723,7 @@ def load_cases(repo: Repository, use_index: bool = True, reread: bool = False) -
         state is not None and files == state.files
         and max((m for _, _, m in files), default=0) < state.trusted_before
     ):  # fmt: skip
-        return _current(repo, state, notes, scan.leftovers)  # the index is current
+        return _current(repo, state, notes, scan.leftovers, withdrawn)  # the index is current
 
     # What the index knows of each path, trusted while the file is as it was then and was
     # already older than the index (a file changed within the same clock tick is read again).
@@ -721,14 +753,14 @@ def load_cases(repo: Repository, use_index: bool = True, reread: bool = False) -
             _save(repo.local_dir, state, files, digests, errors, ids, parsed, source, built_ns)
         except _Damaged:
             notes.append(t("index.damaged", path=main_path))
-            again = _rebuild(repo)
+            again = _rebuild(repo, withdrawn)
             again.notes[:0] = notes
             return again
         except OSError:  # a read-only .kitamono/: the answer is the same, only slower next time
             unreadable = t("index.unreadable", path=main_path)
             notes[:] = [note for note in notes if note != unreadable]
             notes.append(t("index.not_saved", path=repo.local_dir))
-    return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers)
+    return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers, withdrawn)
 
 
 def _ids_after(state: _State | None, known: dict[str, int], files: list[File], errors: list[str | None],
@@ -775,36 +807,43 @@ def _save(local_dir: Path, state: _State | None, files: list[File], digests: lis
     delta_path.unlink(missing_ok=True)
 
 
-def _rebuild(repo: Repository) -> Loaded[CaseRecord]:
+def _rebuild(repo: Repository, withdrawn: bool = False) -> Loaded[CaseRecord]:
     """Read every case file again and write a new index (when a damaged one is found)."""
     try:
         for name in (INDEX_NAME, DELTA_NAME):
             (repo.local_dir / name).unlink(missing_ok=True)
     except OSError:  # a read-only .kitamono/: read the files without the index
-        loaded = load_cases(repo, use_index=False)
+        loaded = load_cases(repo, use_index=False, withdrawn=withdrawn)
         loaded.notes.append(t("index.not_saved", path=repo.local_dir))
         return loaded
-    return load_cases(repo)
+    return load_cases(repo, withdrawn=withdrawn)
 
 
-def _current(repo: Repository, state: _State, notes: list[str], leftovers: list[str]) -> Loaded[CaseRecord]:
+def _current(repo: Repository, state: _State, notes: list[str], leftovers: list[str],
+             withdrawn: bool) -> Loaded[CaseRecord]:  # fmt: skip
     """What a current index holds; its cases are read from it only when first needed."""
-    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True, state.ids, leftovers)
+    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True, state.ids, leftovers, withdrawn)
 
 
 def _loaded(repo: Repository, files: list[File], digests: list[Digest | None], errors: list[str | None],
             source: _Source, notes: list[str], narrow: bool, ids: Ids,
-            leftovers: list[str]) -> Loaded[CaseRecord]:  # fmt: skip
-    """The Loaded of the readable files, their cases read from ``source`` when needed."""
-    if all(e is None for e in errors):  # the usual case: every file readable, so each has a digest
+            leftovers: list[str], withdrawn: bool = False) -> Loaded[CaseRecord]:  # fmt: skip
+    """The Loaded of the readable files (withdrawn cases only with ``withdrawn``), their cases
+    read from ``source`` when needed."""
+    recover = partial(_rebuild, repo, withdrawn)
+    if all(e is None for e in errors) and (
+        withdrawn or not any(d[D_WITHDRAWN] for d in cast("list[Digest]", digests))
+    ):  # the usual case: every file readable (so each has a digest), none withdrawn
         return Loaded([path for path, _, _ in files], [], notes, digests=cast("list[Digest]", digests), source=source,
-                      positions=list(range(len(files))), narrow=narrow, recover=lambda: _rebuild(repo), ids=ids,
+                      positions=list(range(len(files))), narrow=narrow, recover=recover, ids=ids,
                       leftovers=leftovers)  # fmt: skip
     positions: list[int] = []
     loaded: Loaded[CaseRecord] = Loaded([], [], notes, digests=[], source=source, positions=positions, narrow=narrow,
-                                        recover=lambda: _rebuild(repo), ids=ids, leftovers=leftovers)  # fmt: skip
+                                        recover=recover, ids=ids, leftovers=leftovers)  # fmt: skip
     for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors, strict=True)):
         if error is None and digest is not None:
+            if digest[D_WITHDRAWN] and not withdrawn:
+                continue
             loaded.paths.append(path)
             loaded.digests.append(digest)
             positions.append(n)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from kitamono.i18n import label, t
-from kitamono.models import FIELD_IDS, SUBPREFECTURES, Case, CaseLike, Contact, Event
+from kitamono.models import FIELD_IDS, SUBPREFECTURES, Case, CaseLike, Contact, Correction, Event, Mark
 from kitamono.reference import Reference
 from kitamono.reports.needs import Needs
 from kitamono.reports.rows import ABSENT, Column, Keyed, Report, Rows, Table
@@ -209,8 +211,10 @@ class CaseFilter:
 
 def involved(case: CaseLike) -> set[str]:
     """Every institution that took, led, supported or was referred the case."""
+    from kitamono.cases import counted_events
+
     found = {case.received_by}
-    for event in case.events:
+    for event in counted_events(case):
         found.add(event.by)
         found.update(x for x in (event.to, event.lead) if x)
         found.update(event.supporting)
@@ -291,6 +295,8 @@ def case_show_report(case: Case, ref: Reference, with_contacts: bool = False) ->
         ]
     if case.demo:
         pairs.append((t("col.demo"), t("case.demo_mark")))
+    if case.withdrawn is not None:
+        pairs.insert(2, (t("correct.col_withdrawn"), _mark_said(case.withdrawn, ref)))
     tables = [Table(t("title.case", id=case.id), [Column("k", t("col.item")), Column("v", t("col.value"))],
                     [[k, v] for k, v in pairs])]  # fmt: skip
     if case.conflicts:
@@ -302,6 +308,7 @@ def case_show_report(case: Case, ref: Reference, with_contacts: bool = False) ->
             note=t("case.conflict_hint", id=case.id),
         ))  # fmt: skip
     tables.append(_events_table(case, ref))
+    tables += _case_corrections_table(case, ref)
     return Report(t("title.case", id=case.id), tables, case_json(case, with_contacts))
 
 
@@ -312,7 +319,41 @@ _EVENT_DETAILS = tuple(name for name in _EVENT_FIELDS if name not in ("type", "d
 
 def _stored(event: Event, name: str) -> Any:
     value = getattr(event, name)
-    return ABSENT if value == Event.model_fields[name].default else value
+    if value == Event.model_fields[name].default:
+        return ABSENT
+    if isinstance(value, BaseModel):  # a void
+        return value.model_dump(mode="json", exclude_none=True)
+    if value and isinstance(value, list) and isinstance(value[0], BaseModel):  # amendments
+        return [item.model_dump(mode="json", exclude_none=True) for item in value]
+    return value
+
+
+def _mark_said(mark: Mark, ref: Reference) -> str:
+    """A void or a withdrawal as people read it: 2026-11-28 道総研「二重に登録」."""
+    return t("correct.mark", on=mark.date, by=ref.short_name(mark.by), reason=mark.reason)
+
+
+def correction_said(correction: Correction, ref: Reference) -> str:
+    """A correction in one line: when, who, what changed from what, and why."""
+    from kitamono.reports.history import changes_said
+
+    changed = changes_said(correction, ref)
+    return t("correct.said", on=correction.date, by=ref.short_name(correction.by), changed=changed)
+
+
+def _case_corrections_table(case: Case, ref: Reference) -> list[Table]:
+    """The corrections of a case's own fields (``case set``, a withdrawal and its undoing)."""
+    from kitamono.reports.history import changes_said
+
+    rows: list[list[Any]] = [[c.date, c.by, changes_said(c, ref)] for c in case.changes]
+    if case.withdrawn is not None:
+        rows.append([case.withdrawn.date, case.withdrawn.by,
+                     t("correct.withdrawn_said", reason=case.withdrawn.reason)])  # fmt: skip
+    if not rows:
+        return []
+    columns = [Column("on", t("col.date")), Column("by", t("col.by"), show=ref.short_name),
+               Column("what", t("col.detail"))]  # fmt: skip
+    return [Table(t("correct.title_case_changes"), columns, rows, only="table")]
 
 
 def _events_table(case: Case, ref: Reference) -> Table:
@@ -320,7 +361,7 @@ def _events_table(case: Case, ref: Reference) -> Table:
         return "、".join(ref.short_name(i) for i in ids)
 
     rows = []
-    for event in case.events:
+    for number, event in enumerate(case.events, 1):
         detail = []
         if event.to:
             detail.append(t("event.detail_to", name=ref.short_name(event.to)))
@@ -338,18 +379,27 @@ def _events_table(case: Case, ref: Reference) -> Table:
             detail.append(t("event.detail_follow_up_waiver", reason=event.follow_up_waiver))
         if event.note:
             detail.append(event.note)
-        rows.append([event.date, event.type, event.by, " / ".join(detail),
-                     *(_stored(event, name) for name in _EVENT_DETAILS)])  # fmt: skip
+        if event.voided is not None:
+            detail.append(t("correct.voided_said", mark=_mark_said(event.voided, ref)))
+        detail += [correction_said(c, ref) for c in event.amendments]
+        kind = label("event", event.type)
+        rows.append([number, event.date, t("correct.voided_event", event=kind) if event.voided else kind, event.by,
+                     " / ".join(detail), event.type, *(_stored(event, name) for name in _EVENT_DETAILS)])  # fmt: skip
     columns = [
+        Column("number", t("correct.col_number"), numeric=True, only="table"),
         Column("date", t("col.date")),
-        Column("type", t("col.event"), show=lambda kind: label("event", kind)),
+        Column("event", t("col.event"), only="table"),
         Column("by", t("col.by"), show=ref.short_name),
         Column("detail", t("col.detail"), only="table"),
+        Column("type", "type", only="json"),
         *(Column(name, name, only="json") for name in _EVENT_DETAILS),
     ]
-    return Table(t("title.history"), columns, rows, json_order=_EVENT_FIELDS)
+    return Table(t("title.history"), columns, rows, json_order=_EVENT_FIELDS,
+                 note=t("correct.history_note", id=case.id) if len(case.events) > 1 else None)  # fmt: skip
 
 
 def case_history_report(case: Case, ref: Reference) -> Report:
-    table = _events_table(case, ref)
-    return Report(t("title.history_of", id=case.id), [table])
+    """A case's events numbered 1, 2, 3 … (the numbers ``case amend`` and ``case void`` take),
+    voided ones marked 取消, each correction with who, when, why and what it was before."""
+    tables = [_events_table(case, ref), *_case_corrections_table(case, ref)]
+    return Report(t("title.history_of", id=case.id), tables)

@@ -168,7 +168,7 @@ def _withdrawn_against_records(
 def _withdrawn_conflict(mine: Any, other: Any, ours: list[Event], theirs: list[Event]) -> Conflict:
     def recorded(withdrawal: Any, events: list[Event]) -> Recorded | None:
         if withdrawal is not None:
-            return Recorded(institution=withdrawal.by, on=withdrawal.on)
+            return Recorded(institution=withdrawal.by, on=withdrawal.date)
         return _recorded(events)
 
     return Conflict.model_validate(

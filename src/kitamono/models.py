@@ -384,6 +384,39 @@ class Contact(Strict):
     email: Line | None = None
 
 
+class Mark(Strict):
+    """Who (this clone's institution) voided an event or withdrew a case, on which day, and why."""
+
+    by: Line
+    date: date
+    reason: Text = Field(min_length=1)
+
+
+class FieldChange(Strict):
+    """One field a correction changed: its value before and after, as the file holds them
+    (dates in ISO form, institutions by id; lists as lists)."""
+
+    field: Line
+    old: Text | list[Line] | None = None
+    new: Text | list[Line] | None = None
+
+
+class Correction(Strict):
+    """A correction (``case amend``, ``case set``, taking back a void or a withdrawal): who made
+    it, on which day, why, and every field it changed, so the original is never lost::
+
+        - by: hro
+          date: 2026-11-28
+          reason: 日付の入力誤り
+          fields: [{field: date, old: '2019-06-30', new: '2019-06-03'}]
+    """
+
+    by: Line
+    date: date
+    reason: Text | None = None
+    fields: list[FieldChange] = []
+
+
 class Event(Strict):
     """One step of a case's life. ``by`` is the institution that acted."""
 
@@ -398,6 +431,8 @@ class Event(Strict):
     note: Text | None = None
     outcome_kind: Line | None = None  # closed: an id of data/outcomes.yaml (事業化, 販路拡大, …)
     follow_up_waiver: Text | None = None  # closed: why the follow-ups still owed are waived
+    voided: Mark | None = None  # recorded by mistake: kept, and counted nowhere (``cases.counted_events``)
+    amendments: list[Correction] = []  # ``case amend``: what the event said before each correction
 
 
 ConflictKind = Literal["field", "two_starts", "after_close", "withdrawn"]
@@ -446,14 +481,6 @@ class Conflict(Strict):
     decided: Decision | None = None
 
 
-class Withdrawal(Strict):
-    """A case withdrawn (取下げ: logged twice or by mistake): who, when and why. It stops counting."""
-
-    by: Line
-    on: date
-    reason: Text
-
-
 class Case(Strict):
     """An inquiry a company brought, and everything that happened to it since."""
 
@@ -472,7 +499,8 @@ class Case(Strict):
     events: list[Event] = []
     conflicts: list[Conflict] = []
     resolved_conflicts: list[Conflict] = []  # settled by ``kitamono resolve``: both sides and the decision
-    withdrawn: Withdrawal | None = None  # 取下げ; None while the case counts
+    withdrawn: Mark | None = None  # 取下げ: logged twice or by mistake; kept, and counted nowhere
+    changes: list[Correction] = []  # ``case set`` and ``case restore``: the case's own fields before each change
 
     @field_validator("id")
     @classmethod
@@ -521,6 +549,10 @@ class EventLike(Protocol):
     def outcome_kind(self) -> str | None: ...
     @property
     def follow_up_waiver(self) -> str | None: ...
+    @property
+    def voided(self) -> object | None: ...  # None when the event counts
+    @property
+    def amendments(self) -> Sequence[object]: ...
 
 
 class ConflictLike(Protocol):
@@ -561,3 +593,7 @@ class CaseLike(Protocol):
     def events(self) -> Sequence[EventLike]: ...
     @property
     def conflicts(self) -> Sequence[ConflictLike]: ...
+    @property
+    def withdrawn(self) -> object | None: ...  # None when the case counts
+    @property
+    def changes(self) -> Sequence[object]: ...

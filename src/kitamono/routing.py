@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kitamono.cases import add_event, field_guess, start_event, status
+from kitamono.cases import add_event, counted_events, field_guess, start_event, status
 from kitamono.errors import DataError, InputError
 from kitamono.i18n import catalogue, label, lang, t
 from kitamono.models import (
@@ -798,7 +798,7 @@ def waiting(case: Case, today: date | None) -> Waiting | None:
     started, is closed, was never passed on, or ``today`` is not known)."""
     if today is None or start_event(case) is not None or status(case) == "closed":
         return None
-    first = next((e for e in case.events if e.type == "referred" and e.to), None)
+    first = next((e for e in counted_events(case) if e.type == "referred" and e.to), None)
     if first is None or first.to is None:
         return None
     return Waiting(first.date, first.by, first.to, (today - first.date).days)
@@ -846,7 +846,7 @@ def routing_events(case: Case, routing: Routing, ref: Reference, on: date, today
 
 
 def _already(case: Case, event: Event) -> bool:
-    for old in case.events:
+    for old in counted_events(case):
         if old.type != event.type:
             continue
         if event.type == "referred" and (old.by, old.to) == (event.by, event.to):

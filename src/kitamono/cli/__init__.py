@@ -93,7 +93,7 @@ class Group(_InLanguage, TyperGroup):
 _METAVARS = {
     "DATE": "metavar.date", "INST": "metavar.institution", "MUNICIPALITY": "metavar.municipality",
     "FY": "metavar.fy", "Q": "metavar.quarter", "ID": "metavar.case_id", "FILE": "metavar.file",
-    "PATH": "metavar.path",
+    "PATH": "metavar.path", "TEXT": "metavar.text", "N": "metavar.number", "KIND": "metavar.outcome_kind",
 }  # fmt: skip
 
 
@@ -344,9 +344,10 @@ def _root(
 
 
 def _register() -> None:
-    from kitamono.cli import case, exchange, reference, repo, reports, route, sync
+    from kitamono.cli import case, correct, exchange, reference, repo, reports, route, sync
 
     repo.register(app)
+    correct.register(case.app)
     app.add_typer(case.app, name="case", help=t("help.case"))
     route.register(app)
     reports.register(app)

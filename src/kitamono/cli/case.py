@@ -189,6 +189,7 @@ def list_cases(
     text: Annotated[str | None, text_option("--text", "opt.text_filter")] = None,
     with_contacts: ContactsOpt = False,
     count: Annotated[bool, typer.Option("--count", help=t("opt.count"))] = False,
+    all_: Annotated[bool, typer.Option("--all", help=t("correct.opt_all"))] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     allow_damaged: AllowDamagedOpt = False,
@@ -199,7 +200,7 @@ def list_cases(
     ref = reference(repo)
     chosen = CaseFilter.parse(ref, fy=fy, status=status, field=field, institution=institution,
                               municipality=municipality, plan=plan, text=text)  # fmt: skip
-    loaded = load_cases(repo, allow_damaged)
+    loaded = load_cases(repo, allow_damaged, withdrawn=all_)
     if count and chosen.only_fy:  # answered from the index's digests, no case built
         typer.echo(len(loaded) if chosen.fy is None else loaded.count_received_in(chosen.fy))
         return
@@ -329,14 +330,27 @@ def reopen(case_id: CaseIdArg, date: DateOpt = None, by: ByOpt = None, note: Not
 
 @app.command("edit", help=t("help.case.edit"))
 def edit(case_id: CaseIdArg) -> None:
-    from kitamono.casework import save_edited, text_to_edit
-    from kitamono.cli.prompts import edit_text
+    from kitamono.casework import EditRejected, save_edited, text_to_edit
+    from kitamono.cli.prompts import choose_editor, edit_text
 
     repo = repository()
     ref = reference(repo)
     original = text_to_edit(repo, case_id)
-    edited = edit_text(original)
-    case, _ = save_edited(repo, case_id, original, edited, ref, today())
+    editor, source = choose_editor(repo.root)
+    if source != "env":  # one chosen for the user: say which, before it takes the terminal
+        info(t(f"edit.opening_{source}", editor=editor))
+    text = original
+    while True:
+        text = edit_text(text, editor)
+        try:
+            case, _ = save_edited(repo, case_id, original, text, ref, today())
+            break
+        except EditRejected as rejected:
+            if not (rejected.fixable and sys.stdin.isatty() and sys.stderr.isatty()):
+                raise
+            info(f"{t('error.prefix')}: {rejected}")
+            if not typer.confirm(t("edit.reopen"), default=True, err=True):
+                raise typer.Exit(1) from None
     if case is None:
         info(t("edit.unchanged", id=case_id))
         return

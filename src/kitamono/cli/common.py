@@ -64,15 +64,16 @@ def info(message: str) -> None:
     typer.echo(printable(message), err=True)
 
 
-def load_cases(repo: Repository, allow_damaged: bool = False) -> Loaded[CaseRecord]:
-    """All cases for a listing or a report, telling the user of a rebuilt index on stderr.
+def load_cases(repo: Repository, allow_damaged: bool = False, withdrawn: bool = False) -> Loaded[CaseRecord]:
+    """All cases for a listing or a report (withdrawn ones only with ``withdrawn``), telling the
+    user of a rebuilt index on stderr.
 
     A case file that cannot be read (or an ambiguous id) stops the command with one line naming
     the files; with ``allow_damaged`` they are left out, said once on stderr and carried inside
     the output (``carried_problems``)."""
     from kitamono.casework import load_records
 
-    loaded = load_records(repo, allow_damaged)
+    loaded = load_records(repo, allow_damaged, withdrawn=withdrawn)
     for note in loaded.notes:
         info(note)
     if loaded.problems:

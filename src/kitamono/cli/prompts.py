@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -66,9 +67,24 @@ def ask(question: str, choices: list[str] | None, validate: Callable[[str], str]
                 pass
 
 
-def edit_text(text: str) -> str:
-    """Open ``text`` in $VISUAL / $EDITOR and return what was saved."""
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+def choose_editor(root: Path) -> tuple[str, str]:
+    """The editor ``case edit`` opens, and where it came from: $VISUAL or $EDITOR (``env``), git's
+    ``core.editor`` (``git``), else nano where it is installed, else vi (``nano``, ``vi``)."""
+    for name in ("VISUAL", "EDITOR"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name], "env"
+    from kitamono.gitsync.git import git_available, run_git
+
+    configured = run_git(root, "config", "--get", "core.editor").stdout.strip() if git_available() else ""
+    if configured:
+        return configured, "git"
+    if shutil.which("nano"):
+        return "nano", "nano"
+    return "vi", "vi"
+
+
+def edit_text(text: str, editor: str) -> str:
+    """Open ``text`` in ``editor`` (a command line, as ``choose_editor`` gives) and return what was saved."""
     with tempfile.TemporaryDirectory(prefix="kitamono-") as folder:
         path = Path(folder) / "case.yaml"
         path.write_text(text, encoding="utf-8")

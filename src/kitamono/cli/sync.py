@@ -38,11 +38,17 @@ def repository_check(repo: Repository) -> list[Problem]:
     return check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,), loaded=loaded)
 
 
-def sync(fmt: TextFormatOpt = None, output: OutputOpt = None) -> None:
+def sync(
+    fmt: TextFormatOpt = None,
+    output: OutputOpt = None,
+    allow_delete: Annotated[bool, typer.Option("--allow-delete", help=t("sync.opt_allow_delete"))] = False,
+) -> None:
     from kitamono import gitsync
 
     repo = repository()
-    result = gitsync.sync(repo, repository_check)
+    result = gitsync.sync(repo, repository_check, allow_delete=allow_delete)
+    if result.outcome == "removed_by_hand":
+        fail(t("sync.removed_by_hand", paths=", ".join(result.removed)))
     for message in result.warnings:
         warn(message)
     if result.committed:

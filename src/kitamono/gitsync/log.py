@@ -2,9 +2,11 @@
 
 Each commit that changed a case file becomes one ``LogEntry`` per thing it did to the case, in
 the order the commits were made: the case created, an event recorded or removed, a header field
-changed, a conflict recorded or resolved. A merge of two clones' versions is read the way the
-merge driver would have merged them, so that what the log shows for it is what a person chose
-or typed, not what the merge brought from the other side::
+changed, a conflict recorded or resolved, and the corrections (an event amended, voided or its
+void taken back; the case's fields set, the case withdrawn or restored) with who, when and why.
+A merge of two clones' versions is read the way the merge driver would have merged them, so
+that what the log shows for it is what a person chose or typed, not what the merge brought from
+the other side::
 
     commit 3f2a…  2026-11-05  北洋 花子  Kitamono-Institution: hokuyo
         cases/2026/hro-2026-0001.yaml   → LogEntry(change="event", event=followed_up 2026-11-05 …)
@@ -41,9 +43,11 @@ class LogEntry:
     case_id: str
     change: Literal[
         "created", "event", "event_removed", "field", "chosen", "conflict", "resolved", "removed", "merged",
-        "unreadable",
+        "unreadable", "amended", "voided", "unvoided", "set", "withdrawn", "restored",
     ]
-    event: Any = None  # models.Event for event and event_removed, models.Conflict for conflict/resolved
+    # models.Event for event, event_removed and the corrections of an event (as it is after them),
+    # models.Conflict for conflict/resolved
+    event: Any = None
     field: str | None = None
     old: Any = None
     new: Any = None
@@ -196,11 +200,15 @@ def _describe(common: dict[str, Any], old_text: str | None, new_text: str | None
         first = new.events[0] if new.events else None
         entries = [LogEntry(**common, change="created", title=title, event=first)]
         return entries + [LogEntry(**common, change="event", event=e, title=title) for e in new.events[1:]]
-    entries = [LogEntry(**common, change="event", event=e, title=title) for e in _added_events(old, new)]
-    entries += [LogEntry(**common, change="event_removed", event=e, title=title) for e in _added_events(new, old)]
+    added, removed = _added_events(old, new), _added_events(new, old)
+    entries = _corrected_events(common, title, added, removed)
+    entries += [LogEntry(**common, change="event", event=e, title=title) for e in added]
+    entries += [LogEntry(**common, change="event_removed", event=e, title=title) for e in removed]
     before, after = header_leaves(old), header_leaves(new)
+    entries += _corrected_case(common, title, old, new)
+    told = {"withdrawn", "changes"} | {f.field for c in new.changes[len(old.changes):] for f in c.fields}
     for key, value in after.items():
-        if before.get(key) != value:
+        if before.get(key) != value and key not in told:
             entries.append(LogEntry(**common, change="field", field=key, old=before.get(key), new=value, title=title))
     old_conflicts = {record_key(c) for c in old.conflicts}
     new_conflicts = {record_key(c) for c in new.conflicts}
@@ -208,6 +216,44 @@ def _describe(common: dict[str, Any], old_text: str | None, new_text: str | None
                 for c in new.conflicts if record_key(c) not in old_conflicts]  # fmt: skip
     entries += [LogEntry(**common, change="resolved", event=c, title=title)
                 for c in old.conflicts if record_key(c) not in new_conflicts]  # fmt: skip
+    return entries
+
+
+def _corrected_events(common: dict[str, Any], title: str, added: list[Event], removed: list[Event]) -> list[LogEntry]:
+    """The events a commit corrected, each an added event paired with the one it replaced (both
+    taken out of ``added`` and ``removed``): amended, voided, or its void taken back."""
+    entries = []
+    for event in list(added):
+        for before in removed:
+            kind = _correction_kind(before, event)
+            if kind is not None:
+                added.remove(event)
+                removed.remove(before)
+                entries.append(LogEntry(**common, change=kind, event=event, old=before, title=title,
+                                        new=event.amendments[-1] if kind != "voided" else event.voided))  # fmt: skip
+                break
+    return entries
+
+
+def _correction_kind(before: Event, after: Event) -> Literal["amended", "voided", "unvoided"] | None:
+    """How ``after`` corrects ``before``, or None when it is another event."""
+    if len(after.amendments) == len(before.amendments) + 1 and after.amendments[:-1] == before.amendments:
+        fields = [f.field for f in after.amendments[-1].fields]
+        return "unvoided" if fields == ["voided"] else "amended"
+    if after.voided is not None and before.voided is None and after.model_copy(update={"voided": None}) == before:
+        return "voided"
+    return None
+
+
+def _corrected_case(common: dict[str, Any], title: str, old: Case, new: Case) -> list[LogEntry]:
+    """The corrections of the case itself a commit made: fields set, withdrawn, restored."""
+    entries = []
+    for correction in new.changes[len(old.changes):] if new.changes[: len(old.changes)] == old.changes else []:
+        undone = [f.field for f in correction.fields] == ["withdrawn"]
+        kind: Literal["restored", "set"] = "restored" if undone else "set"
+        entries.append(LogEntry(**common, change=kind, new=correction, title=title))
+    if new.withdrawn is not None and old.withdrawn != new.withdrawn:
+        entries.append(LogEntry(**common, change="withdrawn", new=new.withdrawn, title=title))
     return entries
 
 

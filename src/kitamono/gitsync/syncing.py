@@ -149,7 +149,9 @@ class Trouble:
     problem: str | None = None
 
 
-Outcome = Literal["done", "conflicted", "check_failed", "no_remote", "unreachable", "rejected", "refused"]
+Outcome = Literal[
+    "done", "conflicted", "check_failed", "no_remote", "unreachable", "rejected", "refused", "removed_by_hand"
+]
 
 
 @dataclass
@@ -164,6 +166,7 @@ class SyncResult:
     remote: str | None = None
     pushed: bool = False
     reason: str | None = None  # git's own words when the remote failed
+    removed: list[str] = field(default_factory=list)  # case files deleted by hand, when that stops the sync
 
 
 def case_troubles(repo: Repository, paths: list[Path] | None = None) -> list[Trouble]:
@@ -426,7 +429,26 @@ def _remote(root: Path) -> tuple[str, str, bool] | None:
     return chosen, branch, False
 
 
-def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> SyncResult:
+def removed_by_hand(repo: Repository) -> list[str]:
+    """Case files this clone deleted without kitamono (no kitamono command deletes one): gone from
+    the folder, deletion staged, or deleted by a commit the shared remote does not have yet."""
+    root = repo.root
+    found = set(listed(root, "ls-files", "--deleted", "--", CASES_DIR))
+    if head(root) is not None:
+        found |= set(listed(root, "diff", "--cached", "--name-only", "--relative", "--diff-filter=D", "--", CASES_DIR))
+        try:
+            target = _remote(root)
+        except GitError:  # a detached HEAD: sync says so itself
+            target = None
+        remote_ref = f"refs/remotes/{target[0]}/{target[1]}" if target else ""
+        base = run_git(root, "merge-base", "HEAD", remote_ref).stdout.strip() if target else ""
+        if base:
+            found |= set(listed(root, "diff", "--name-only", "--relative", "--diff-filter=D", base, "HEAD", "--",
+                                CASES_DIR))  # fmt: skip
+    return sorted(path for path in found if case_id_of(path))
+
+
+def sync(repo: Repository, check: Callable[[Repository], list[Problem]], allow_delete: bool = False) -> SyncResult:
     """Commit, fetch and merge, check, push. Stops (outcome ≠ done) at the first step that fails.
 
     ``check(repo)`` returns the problems of a repository (``checks.check_repository``); any
@@ -434,7 +456,8 @@ def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> Sync
     this clone's cases) stops before it commits anything; once this clone's changes are
     committed, the commit is kept whatever happens later (an unreachable remote: the work is
     safe in this clone). The repository's write lock is held while case files are merged and
-    committed, not while the network is used.
+    committed, not while the network is used. Case files deleted by hand stop it before anything is
+    committed, unless ``allow_delete``.
     """
     root = repo.root
     institution = _ready_to_sync(repo)
@@ -461,6 +484,10 @@ def sync(repo: Repository, check: Callable[[Repository], list[Problem]]) -> Sync
         troubles += [trouble for trouble in case_troubles(repo) if trouble.path not in named]
         if troubles:
             result.outcome, result.troubles = "conflicted", _stamp_recorded(repo, troubles)
+            return result
+        result.removed = [] if allow_delete else removed_by_hand(repo)
+        if result.removed:
+            result.outcome = "removed_by_hand"
             return result
     # Checked before anything is committed, outside the lock (it only reads): others may record meanwhile.
     if not _passes(check, repo, result):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kitamono.cases import counted_events
 from kitamono.errors import InputError
 from kitamono.fiscal import (
     fiscal_year,
@@ -126,7 +127,7 @@ def tally(cases: Iterable[Case], first: date, last: date, ref: Reference, listed
     institutions: dict[str, Counter] = defaultdict(Counter, {ident: Counter() for ident in listed})
     fields: dict[str, Counter] = defaultdict(Counter, {f: Counter() for f in CASE_FIELDS})
     for case in cases:
-        for event in case.events:
+        for event in counted_events(case):
             if not first <= event.date <= last:
                 continue
             for ident, measure in _attributions(event):

@@ -24,7 +24,7 @@ from datetime import date
 from statistics import median
 from typing import Any
 
-from kitamono.cases import last_contact, start_event, status
+from kitamono.cases import counted_events, last_contact, start_event, status
 from kitamono.errors import InputError
 from kitamono.fiscal import (
     fiscal_year,
@@ -245,7 +245,7 @@ def _group_rows(cases: list[Case], year: Year, keys_of: Callable[[Case], list[st
     the year. Every key of ``names`` has a row unless ``only_active``, when rows of zeros go."""
     tallies: dict[str, Counter] = {k: Counter() for k in names}
     for case in cases:
-        events = [e for e in case.events if year.holds(e.date)]
+        events = [e for e in counted_events(case) if year.holds(e.date)]
         flags = {
             "received": any(e.type == "received" for e in events),
             "started": any(e.type == "started" for e in events),
@@ -279,7 +279,7 @@ def referrals(cases: list[Case], ref: Reference, year: Year) -> Section:
     """How many cases each institution referred to each other one in the year, most first."""
     flow: Counter = Counter()
     for case in cases:
-        for e in case.events:
+        for e in counted_events(case):
             if e.type == "referred" and e.to and year.holds(e.date):
                 flow[(e.by, e.to)] += 1
     order = {ident: i for i, ident in enumerate(ref.institutions)}

@@ -40,7 +40,7 @@ def side_value(conflict: Conflict, side: str, ref: Reference) -> str:
     if conflict.kind == "withdrawn":
         value = conflict.ours if side == "ours" else conflict.theirs
         parts.insert(0, _withdrawal_text(value, ref) if value else t("conflicts.not_withdrawn"))
-    return "、".join(parts) or t("log.empty")
+    return t("list.sep").join(parts) or t("log.empty")
 
 
 def _withdrawal_text(value: str, ref: Reference) -> str:
@@ -49,7 +49,7 @@ def _withdrawal_text(value: str, ref: Reference) -> str:
 
     try:
         data = json.loads(value)
-        return t("conflicts.withdrawal", on=data["on"], by=ref.short_name(data["by"]), reason=data["reason"])
+        return t("conflicts.withdrawal", on=data["date"], by=ref.short_name(data["by"]), reason=data["reason"])
     except (ValueError, KeyError, TypeError):
         return value
 

@@ -17,6 +17,7 @@ from kitamono.reports.rows import ABSENT, Column, Report, Table
 
 if TYPE_CHECKING:
     from kitamono.gitsync import History, LogEntry, SyncResult
+    from kitamono.models import Correction
 
 _FIELD_LABELS = {
     "id": "col.id", "received_on": "col.received_on", "received_by": "col.received_by",
@@ -25,12 +26,42 @@ _FIELD_LABELS = {
     "contact.email": "col.contact_email", "title": "col.title", "summary": "col.summary",
     "field": "col.field_name", "needs": "col.needs", "approved_project": "col.approved_project",
     "demo": "col.demo",
+    # an event's fields and the marks, as corrections name them
+    "date": "col.date", "by": "col.by", "to": "correct.field_to", "lead": "col.lead",
+    "supporting": "correct.field_supporting", "members": "correct.field_members", "outcome": "correct.field_outcome",
+    "note": "correct.field_note", "voided": "correct.col_voided", "withdrawn": "correct.col_withdrawn",
 }  # fmt: skip
 
 
 def field_label(key: str) -> str:
     """A case header field (``company.name``) as people name it (会社名)."""
     return t(_FIELD_LABELS[key]) if key in _FIELD_LABELS else key
+
+
+def _value_said(name: str, value: Any, ref: Reference) -> str:
+    """A value a correction recorded, as people read it (institutions by name)."""
+    if value is None or value == "" or value == []:
+        return t("log.empty")
+    if name in ("by", "to", "lead", "supporting", "members", "received_by", "company.bank"):
+        values = value if isinstance(value, list | tuple) else [value]
+        return "、".join(ref.short_name(v) for v in values)
+    if name == "needs":
+        return "、".join(label("competence", v) for v in value)
+    if name == "field":
+        return ref.field_name(str(value))
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def changes_said(correction: Correction, ref: Reference) -> str:
+    """What a correction changed, from what to what, and why: 日付 2019-06-30 → 2019-06-03(理由: …)."""
+    changed = "、".join(
+        t("correct.field_change", field=field_label(f.field), old=_value_said(f.field, f.old, ref),
+          new=_value_said(f.field, f.new, ref))
+        for f in correction.fields
+    )  # fmt: skip
+    return changed + (t("correct.said_reason", reason=correction.reason) if correction.reason else "")
 
 
 def _private(key: str | None) -> bool:
@@ -67,6 +98,8 @@ def describe_entry(entry: LogEntry, ref: Reference) -> str:
         ours, theirs = entry.old
         return t("log.chosen", field=field_label(entry.field), ours=_value_text(ours), theirs=_value_text(theirs),
                  value=_value_text(entry.new))  # fmt: skip
+    if change in _CORRECTIONS:
+        return _correction_said(entry, ref)
     if change in ("conflict", "resolved"):
         name = field_label(event.field)
         if change == "resolved":
@@ -77,11 +110,34 @@ def describe_entry(entry: LogEntry, ref: Reference) -> str:
     return t(f"log.{change}")
 
 
+#: The log's kinds of correction: of an event (``event`` as it is after), of the case itself.
+_CORRECTIONS = ("amended", "voided", "unvoided", "set", "withdrawn", "restored")
+
+
+def _correction_said(entry: LogEntry, ref: Reference) -> str:
+    """A correction as the log words it, with its reason."""
+    change, event, done = entry.change, entry.event, entry.new
+    if change in ("voided", "unvoided"):
+        said = t(f"log.{change}", event=label("event", event.type), date=event.date.isoformat(),
+                 by=ref.short_name(event.by), reason=done.reason)  # fmt: skip
+        return said + (t("log.reason", reason=done.reason) if change == "unvoided" and done.reason else "")
+    if change == "amended":
+        return t("log.amended", event=label("event", event.type), date=event.date.isoformat(),
+                 changed=changes_said(done, ref))  # fmt: skip
+    if change == "set":
+        return t("log.set", changed=changes_said(done, ref))
+    if change == "withdrawn":
+        return t("log.withdrawn", reason=done.reason)
+    return t("log.restored") + (t("log.reason", reason=done.reason) if done.reason else "")
+
+
 def _entry_institution(entry: LogEntry) -> str | None:
     if entry.institution:
         return entry.institution
     if entry.change in ("created", "event", "event_removed") and entry.event is not None:
         return entry.event.by
+    if entry.change in _CORRECTIONS and entry.new is not None:
+        return entry.new.by
     return None
 
 
@@ -107,6 +163,12 @@ def _details(entry: LogEntry) -> list[Any]:
             found["new"] = describe_value(entry.new)
     if entry.change in ("conflict", "resolved"):
         found["field"] = entry.event.field
+    if entry.change in _CORRECTIONS:
+        if entry.event is not None:
+            found["event"] = entry.event.model_dump(mode="json", exclude_defaults=True)
+        if entry.change == "amended":
+            found["old"] = entry.old.model_dump(mode="json", exclude_defaults=True)
+        found["new"] = entry.new.model_dump(mode="json", exclude_none=True)
     return list(found.values())
 
 
