@@ -475,9 +475,26 @@ def any_case(draw, fmt: str) -> Case:
         field=draw(st.sampled_from(["food", "monozukuri", "it", "other"])),
         needs=draw(st.lists(st.sampled_from(COMPETENCES), unique=True, max_size=4)),
         approved_project=draw(st.none() | st.dates(date(2017, 4, 1), date(2026, 11, 28))),
-        events=[Event(type="received", date=received_on, by=by, note=draw(some))],
+        events=draw(_events(received_on, by, some)),
         conflicts=draw(st.lists(st.builds(Conflict, field=line, ours=some, theirs=some), max_size=2)),
     )  # fmt: skip
+
+
+@st.composite
+def _events(draw, received_on: date, by: str, some) -> list[Event]:
+    """Received, then maybe a referral and a start naming other institutions (by short name in a
+    spreadsheet's 経過 sheet), each with any note."""
+    events = [Event(type="received", date=received_on, by=by, note=draw(some))]
+    others = st.sampled_from(sorted(REF.institutions))
+    if draw(st.booleans()):
+        to = draw(others.filter(lambda i: i != by))
+        events.append(Event(type="referred", date=received_on, by=by, to=to, note=draw(some)))
+    if draw(st.booleans()):
+        lead = draw(others)
+        supporting = draw(st.lists(others.filter(lambda i: i != lead), unique=True, max_size=3))
+        events.append(Event(type="started", date=received_on, by=lead, lead=lead, supporting=supporting,
+                            note=draw(some)))  # fmt: skip
+    return events
 
 
 def _round_trip(case: Case, fmt: str) -> Case:
@@ -513,3 +530,14 @@ def test_a_clone_of_no_institution_mints_each_id_under_the_rows_receiver(run, ma
     result = run("--repo", bare, "import", write_log(tmp_path / "log.csv", LOG[:3]))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.split() == ["hro-2019-0001", "hokuyo-2019-0001"]  # 道総研 and 北洋銀行, both 2019年度
+
+
+def test_every_header_kitamono_writes_reads_back_as_its_column():
+    """data/columns.yaml may add names, never take one of kitamono's own headers for another column."""
+    from kitamono.exchange import COLUMNS, _column_key
+    from kitamono.i18n import catalogue
+
+    for column in COLUMNS:
+        for lang in ("ja", "en"):
+            assert _column_key(catalogue(lang)[f"exchange.col.{column.key}"], REF) == column.key
+        assert _column_key(column.key, REF) == column.key

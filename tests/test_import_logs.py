@@ -78,8 +78,8 @@ def test_a_consultation_log_imports_as_it_is(repo, run, tmp_path):
     assert cheese["contact"] == {"person": "山田太郎", "phone": "0155-23-1234"}
     assert cheese["title"] == "チーズの殺菌工程を見直したい"  # the content's first sentence
     assert cheese["summary"] == "チーズの殺菌工程を見直したい。新しい装置の導入を検討中"
-    assert cheese["events"] == [{"type": "received", "date": "2023-06-01", "by": "hro",
-                                 "note": "対応者: 鈴木\n対応状況・備考: 道総研を紹介 済\n紹介元: 帯広信金"}]  # fmt: skip
+    note = "対応者: 鈴木\n対応状況・備考: 道総研を紹介 済\n紹介元: 帯広信金"
+    assert cheese["events"] == [{"type": "received", "date": "2023-06-01", "by": "hro", "note": note}]
     furniture = cases["hro-2023-0002"]
     assert furniture["received_on"] == "2023-06-12" and furniture["channel"] == "visit"  # R5.6.12, 訪問
     assert furniture["company"]["municipality"] == "東神楽町"  # 上川郡東神楽町…
@@ -159,11 +159,12 @@ def test_importing_again_adds_nothing_and_three_new_rows_add_three(repo, run, tm
     assert again.exit_code == 0 and again.stdout == "" and "追加 0件、変更なし 3件" in again.stderr
     assert snapshot(repo) == after_first
     grown = [*ROWS,
-             [4, datetime(2023, 8, 1), "株式会社北見ハッカ", "北見市北1条", None, None, "メール", "ハッカ油の成分分析", None, None,
-              None, None],
-             [5, "R5.8.2", "釧路水産株式会社", "釧路市", None, None, "電話", "冷凍設備の更新資金", None, None, None, None],
-             [6, "令和5年8月3日", "株式会社旭川家具", "旭川市神楽", None, None, "来所", "家具の展示会への出展", None, None,
-              None, None]]  # fmt: skip
+             [4, datetime(2023, 8, 1), "株式会社北見ハッカ", "北見市北1条", None, None, "メール",
+              "ハッカ油の成分分析", None, None, None, None],
+             [5, "R5.8.2", "釧路水産株式会社", "釧路市", None, None, "電話",
+              "冷凍設備の更新資金", None, None, None, None],
+             [6, "令和5年8月3日", "株式会社旭川家具", "旭川市神楽", None, None, "来所",
+              "家具の展示会への出展", None, None, None, None]]  # fmt: skip
     third = run("import", consultation_log(log, grown))
     assert third.exit_code == 0, third.stderr
     assert third.stdout.split() == ["hro-2023-0004", "hro-2023-0005", "hro-2023-0006"]
@@ -243,7 +244,8 @@ def test_a_header_of_two_rows_and_a_date_merged_over_two_rows(repo, run, tmp_pat
     assert result.exit_code == 0, result.stderr
     cases = list(cases_of(run).values())
     assert [c["received_on"] for c in cases] == ["2023-09-01", "2023-09-01"]
-    assert cases[0]["contact"] == {"person": "山田", "phone": "0155-00-0000"} and cases[1]["contact"] == {"person": "佐藤"}
+    assert cases[0]["contact"] == {"person": "山田", "phone": "0155-00-0000"}
+    assert cases[1]["contact"] == {"person": "佐藤"}
 
 
 def test_a_sheet_without_a_header_row_says_what_it_looks_for(repo, run, tmp_path):
@@ -254,7 +256,8 @@ def test_a_sheet_without_a_header_row_says_what_it_looks_for(repo, run, tmp_path
     result = run("import", tmp_path / "log.xlsx")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "エラー: 見出しの行が見つかりません。最初の30行のどこかに、受付日・会社名・所在地・相談内容などの列名を並べた行が必要です"
+        "エラー: 見出しの行が見つかりません。最初の30行のどこかに、"
+        "受付日・会社名・所在地・相談内容などの列名を並べた行が必要です"
     )
 
 
@@ -307,9 +310,11 @@ def test_a_csv_in_another_encoding_is_refused_saying_how_to_save_it(repo, run, t
 
 # --- exports a coordinator can filter -----------------------------------------------------------------
 
-CASE_SHEET = ["ID", "受付日", "受付機関", "会社名", "市町村", "振興局", "分野", "件名", "状況", "主担当", "支援開始日",
-              "最終記録日", "次のフォローアップ年度", "基本計画との整合", "受付経路", "取引銀行", "担当者名", "電話", "メール",
-              "内容", "必要な支援", "地域経済牽引事業計画の承認日", "デモ", "競合"]  # fmt: skip
+CASE_SHEET = ["ID", "受付日", "受付機関", "会社名", "市町村", "振興局", "分野", "件名", "状況", "主担当",
+              "支援開始日", "最終記録日", "次のフォローアップ年度", "基本計画との整合", "受付経路", "取引銀行",
+              "担当者名", "電話", "メール", "内容", "必要な支援", "地域経済牽引事業計画の承認日", "デモ",
+              "競合"]  # fmt: skip
+HISTORY_SHEET = ["ID", "日付", "記録", "機関", "紹介先", "主担当", "協力", "メンバー", "成果", "メモ"]
 
 
 @pytest.fixture
@@ -339,7 +344,7 @@ def test_the_xlsx_export_has_a_case_sheet_and_a_history_sheet(supported, run, tm
     assert row["次のフォローアップ年度"].value == "2024年度"
     assert row["基本計画との整合"].value == "整合"  # 帯広市's plan includes food
     assert cases.column_dimensions["D"].width == 24  # 株式会社十勝チーズ工房: 11 wide characters, and a margin
-    assert [c.value for c in history[1]] == ["ID", "日付", "記録", "機関", "紹介先", "主担当", "協力", "メンバー", "成果", "メモ"]
+    assert [c.value for c in history[1]] == HISTORY_SHEET
     assert history.freeze_panes == "A2" and history.auto_filter.ref == "A1:J4"
     assert [[c.value for c in r] for r in history.iter_rows(min_row=2)] == [
         [supported, datetime(2023, 6, 1), "受付", "道総研", None, None, None, None,
@@ -376,7 +381,8 @@ def test_a_bad_history_row_is_named_by_its_sheet_row_and_column(supported, run, 
     copy = make_repo("copy")
     result = run("--repo", copy, "import", out)
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[0].startswith("エラー: シート「経過」4行目「記録」: 「手紙」は記録の種類の選択肢にありません")
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("エラー: シート「経過」4行目「記録」: 「手紙」は記録の種類の選択肢にありません")
 
 
 def test_csv_is_one_file_and_events_write_the_history_alone(supported, run, tmp_path):

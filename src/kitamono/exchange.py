@@ -221,7 +221,7 @@ def _institution_cell(ref: Reference, ident: str | None) -> str | None:
     if ident is None:
         return None
     inst = ref.institutions.get(ident)
-    if inst is None or "、" in inst.short_name:
+    if inst is None or re.search(r"[、,，;；\n]", inst.short_name):  # a list of them is split on these
         return ident
     try:
         same = ref.institution(inst.short_name).id == ident
@@ -990,7 +990,7 @@ def _sheet_events(row: _Row, events: list[SourceRow], ctx: Context) -> list[dict
         event: dict[str, Any] = {}
         for name in event_fields():
             raw = source.values.get(name)
-            if _blank(raw):
+            if raw is None or raw == "":  # a text of spaces alone is a text, kept as it is
                 continue
             text = _text(raw) or ""
             kind = _event_cell_kind(name)
