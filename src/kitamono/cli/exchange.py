@@ -93,11 +93,13 @@ def import_cases(
     file: Annotated[Path, typer.Argument(help=t("exchange.arg.file"), metavar="FILE", show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help=t("exchange.opt.dry_run"))] = False,
     maps: Annotated[
-        list[str] | None, typer.Option("--map", help=t("exchange.opt.map"), metavar="列名=項目", show_default=False)
+        list[str] | None, typer.Option("--map", help=t("exchange.opt.map"), metavar=t("exchange.metavar.map"),
+                                        show_default=False)
     ] = None,
     ignored: Annotated[
         list[str] | None,
-        typer.Option("--ignore-column", help=t("exchange.opt.ignore_column"), metavar="列名", show_default=False),
+        typer.Option("--ignore-column", help=t("exchange.opt.ignore_column"), metavar=t("exchange.metavar.column"),
+                     show_default=False),
     ] = None,
 ) -> None:
     from kitamono.exchange import (

@@ -770,4 +770,6 @@ MESSAGES: dict[str, str] = {
     "exchange.preview_problems": "{n} problems: fix them before importing (as it is, nothing would be imported)",
     "sheets.too_many_merged": "The sheet in {path} has more than {limit} merged ranges and cannot be imported; unmerge the cells and import it again",
     "data.unknown_column": "'{value}' is not a column item",
+    "exchange.metavar.map": "COLUMN=ITEM",
+    "exchange.metavar.column": "COLUMN",
 }

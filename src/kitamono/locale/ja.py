@@ -770,4 +770,6 @@ MESSAGES: dict[str, str] = {
     "exchange.preview_problems": "問題が{n}件あります。直してから取り込んでください(このままでは何も取り込みません)",
     "sheets.too_many_merged": "「{path}」の表には結合したセルが {limit} か所を超えてあり、取り込めません。結合を解除してから取り込んでください",
     "data.unknown_column": "「{value}」は列の項目にありません",
+    "exchange.metavar.map": "列名=項目",
+    "exchange.metavar.column": "列名",
 }
