@@ -189,7 +189,7 @@ def test_export_neutralises_formulas_and_import_reads_them_back_exactly(formula_
     assert rows[0]["会社名"] == "'" + FORMULAS["company"]
     assert rows[0]["件名"] == "'" + FORMULAS["title"]
     assert rows[0]["内容"] == "'" + FORMULAS["summary"]
-    assert rows[0]["担当者"] == "'" + FORMULAS["contact_name"]
+    assert rows[0]["担当者名"] == "'" + FORMULAS["contact_name"]
     assert rows[1]["件名"] == "''=既に引用符つき"  # an apostrophe before a formula character: one more
     assert rows[1]["内容"] == "'普通の引用符"  # any other apostrophe stays as it is
 

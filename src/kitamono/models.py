@@ -82,6 +82,17 @@ EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 Status = Literal["received", "referred", "supporting", "following_up", "closed"]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
+#: What a column of a spreadsheet holds: a case's own item (``company`` …), one computed on export
+#: (``status`` …, never read back), ``note`` (kept in the received event's note, as "見出し: 値")
+#: or ``serial`` (a log's own row number, not read). data/columns.yaml names the headers of each.
+SheetColumn = Literal[
+    "id", "received_on", "received_by", "channel", "company", "municipality", "bank", "person", "phone",
+    "email", "title", "summary", "field", "needs", "approved_project", "demo", "events", "conflicts",
+    "subprefecture", "status", "lead", "started_on", "last_event_on", "next_follow_up", "plan_fit",
+    "note", "serial", "withdrawn", "changes", "resolved_conflicts",
+]  # fmt: skip
+SHEET_COLUMNS: tuple[str, ...] = SheetColumn.__args__  # type: ignore[attr-defined]
+
 ASCII_ID = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)  # the whole id: used with fullmatch
 
 

@@ -45,6 +45,7 @@ from kitamono.models import (
     COMPETENCES,
     EVENT_TYPES,
     INSTITUTION_KINDS,
+    SHEET_COLUMNS,
     STATUSES,
     SUBPREFECTURES,
     BasicPlan,
@@ -85,6 +86,10 @@ class Reference:
     #: data/words.yaml: for each closed choice, every way of writing it (squashed) → its id.
     words: dict[str, dict[str, str]] = field(default_factory=dict)
     outcomes: dict[str, OutcomeKind] = field(default_factory=dict)  # data/outcomes.yaml, by id
+    #: data/columns.yaml: every header a spreadsheet may give a column (squashed) → what it holds.
+    column_names: dict[str, str] = field(default_factory=dict)
+    #: data/columns.yaml: the words that begin a total row (合計, 計 …), squashed.
+    total_words: tuple[str, ...] = ()
 
     # --- look-ups that users type --------------------------------------------------------------
 
@@ -266,7 +271,7 @@ def load_reference(extra_dir: Path | None = None, cache_dir: Path | None = None)
 
 
 CACHE_NAME = "reference.pickle"
-CACHE_VERSION = f"{__version__}/3"
+CACHE_VERSION = f"{__version__}/5"
 
 
 class _CacheUnpickler(cache.SafeUnpickler):
@@ -327,6 +332,18 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         if path.is_file():
             _add_words(path, words)
 
+    column_names = {squash(key): key for key in SHEET_COLUMNS}
+    for language in ("ja", "en"):
+        for key in SHEET_COLUMNS:
+            text = catalogue(language).get(f"exchange.col.{key}")
+            if text:
+                column_names.setdefault(squash(text), key)
+    total_words: list[str] = []
+    for folder in dirs:
+        path = folder / "columns.yaml"
+        if path.is_file():
+            total_words += _add_column_names(path, column_names)
+
     municipalities: dict[str, Municipality] = {}
     for m in tables["municipalities"].values():
         if m.name in municipalities:
@@ -345,6 +362,8 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         routing=routing,
         words=words,
         outcomes=tables["outcomes"],
+        column_names=column_names,
+        total_words=tuple(dict.fromkeys(total_words)),
     )
     _cross_check(reference, dirs)
     return reference
@@ -397,6 +416,32 @@ def _add_words(path: Path, words: dict[str, dict[str, str]]) -> None:
                     raise DataError(
                         f"{path}: {kind}.{ident}: {t('data.ambiguous_word', word=spelling, other=meant)}"
                     )
+
+
+def _add_column_names(path: Path, names: dict[str, str]) -> list[str]:
+    """Add a columns.yaml's headers (a repository's file may give a shipped header another
+    meaning); one header meaning two things in one file is an error. Its total words."""
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise DataError(f"{path}: {t('data.expected_mapping', key='columns')}")
+    unknown = set(data) - {"columns", "totals"}
+    if unknown:
+        raise DataError(f"{path}: {t('data.unknown_key', key=sorted(unknown)[0])}")
+    mine: dict[str, str] = {}
+    for key, spellings in data["columns"].items():
+        if key not in SHEET_COLUMNS:
+            raise DataError(f"{path}: columns.{key}: {t('data.unknown_column', value=key)}")
+        if not isinstance(spellings, list) or not all(isinstance(w, str) and w.strip() for w in spellings):
+            raise DataError(f"{path}: columns.{key}: {t('data.expected_words')}")
+        for spelling in spellings:
+            meant = mine.setdefault(squash(spelling), key)
+            if meant != key:
+                raise DataError(f"{path}: columns.{key}: {t('data.ambiguous_word', word=spelling, other=meant)}")
+    names.update(mine)
+    totals = data.get("totals", [])
+    if not isinstance(totals, list) or not all(isinstance(w, str) and w.strip() for w in totals):
+        raise DataError(f"{path}: totals: {t('data.expected_words')}")
+    return [squash(word) for word in totals]
 
 
 def _where(dirs: list[Path], filename: str) -> Path:

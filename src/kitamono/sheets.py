@@ -20,6 +20,14 @@ goes through ``csv_text`` and ``xlsx_bytes``; ``import`` reads through ``read_cs
 
 Reading refuses a file that is too big before loading it: its size on disk, then (XLSX) its
 unpacked size and the sheet's stated dimensions, then rows and columns as they stream in.
+
+A sheet people keep by hand rarely starts at A1: ``find_header`` finds its header row (the first
+with two names it knows, below a title and blank rows) and reads merged header cells, one header
+over two columns or a header of two rows::
+
+    令和5年度 相談記録簿                          <- a title: skipped
+    No. | 受付日 | 相談者        | 相談内容       <- 相談者 merged over two columns
+        |        | 氏名 | 電話   |                <- the header's second row
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -47,6 +55,10 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024
 #: The most characters one XLSX cell holds.
 XLSX_CELL_LIMIT = 32_767
+#: The most merged ranges a sheet may have (a log has a few, in its header).
+MAX_MERGED = 10_000
+#: How far down a sheet its header row is looked for.
+HEADER_SEARCH_ROWS = 30
 #: How many rows the column widths of a sheet are measured on.
 _WIDTH_ROWS = 200
 
@@ -99,6 +111,7 @@ class CellTooLong(InputError):
 
     def __init__(self, sheet: str, row: int, column: int) -> None:
         super().__init__(t("sheets.cell_too_long", sheet=sheet, row=row, column=column, limit=f"{XLSX_CELL_LIMIT:,}"))
+        self.sheet = sheet
         self.row = row
         self.column = column
 
@@ -130,6 +143,7 @@ class Sheet:
     title: str
     header: Sequence[str] | None
     rows: Sequence[Sequence[Any]]
+    autofilter: bool = False  # a filter button on each header cell
 
 
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
@@ -150,6 +164,9 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
                 _write_cell(sheet, 1, index, label, widths).font = bold
             sheet.freeze_panes = "A2"
             first = 2
+            if spec.autofilter and spec.header:
+                last = sheet.cell(row=1, column=len(spec.header)).column_letter
+                sheet.auto_filter.ref = f"A1:{last}{max(1, len(spec.rows) + 1)}"
         for number, row in enumerate(spec.rows, start=first):
             for index, value in enumerate(row, start=1):
                 if value is not None:
@@ -240,8 +257,23 @@ def read_csv(name: object, text: str) -> list[list[str]]:
     return rows
 
 
+@dataclass(frozen=True)
+class Grid:
+    """One sheet as read: its title, its rows of cells, and its merged ranges, each
+    (first column, first row, last column, last row), numbered from 1 as Excel numbers them."""
+
+    title: str
+    rows: list[list[Any]]
+    merged: tuple[tuple[int, int, int, int], ...] = ()
+
+
 def read_xlsx(name: object, data: bytes) -> list[list[Any]]:
-    """The rows of an XLSX file's first sheet, text cells as ``xlsx_text`` was given them.
+    """The rows of an XLSX file's first sheet, text cells as ``xlsx_text`` was given them."""
+    return read_workbook(name, data)[0].rows
+
+
+def read_workbook(name: object, data: bytes, wanted: Callable[[str], bool] = lambda title: False) -> list[Grid]:
+    """An XLSX file's first sheet, then each other sheet whose title ``wanted`` accepts.
 
     Refuses, before streaming a row, a file that unpacks to more than ``MAX_UNPACKED_BYTES`` or
     whose sheet says it is larger than the limits; then, as rows stream in (a sheet's stated size
@@ -263,23 +295,131 @@ def read_xlsx(name: object, data: bytes) -> list[list[Any]]:
     except Exception as error:  # noqa: BLE001 - zip, XML and openpyxl errors alike mean "not an xlsx"
         raise InputError(t("exchange.unreadable_file", path=name, kind="XLSX", reason=type(error).__name__)) from None
     try:
-        sheet = workbook.worksheets[0]
-        if (sheet.max_row or 0) > MAX_ROWS:
-            raise _too_many_rows(name, sheet.max_row)
-        if (sheet.max_column or 0) > MAX_COLUMNS:
-            raise _too_many_columns(name, sheet.max_column)
-        sheet.reset_dimensions()  # a stated size may be too small: read every row, up to the limits
-        rows: list[list[Any]] = []
-        for row in sheet.iter_rows(values_only=True):
-            if len(row) > MAX_COLUMNS:
-                raise _too_many_columns(name, len(row))
-            if len(rows) == MAX_ROWS:
-                raise _too_many_rows(name, None)
-            rows.append([read_xlsx_text(v) if isinstance(v, str) else v for v in row])
-        return rows
+        sheets = workbook.worksheets
+        return [_read_sheet(name, sheet) for index, sheet in enumerate(sheets) if index == 0 or wanted(sheet.title)]
     except InputError:
         raise
     except Exception as error:  # noqa: BLE001 - a damaged sheet part surfaces only while streaming
         raise InputError(t("exchange.unreadable_file", path=name, kind="XLSX", reason=type(error).__name__)) from None
     finally:
         workbook.close()
+
+
+def _read_sheet(name: object, sheet: Any) -> Grid:
+    if (sheet.max_row or 0) > MAX_ROWS:
+        raise _too_many_rows(name, sheet.max_row)
+    if (sheet.max_column or 0) > MAX_COLUMNS:
+        raise _too_many_columns(name, sheet.max_column)
+    sheet.reset_dimensions()  # a stated size may be too small: read every row, up to the limits
+    rows: list[list[Any]] = []
+    for row in sheet.iter_rows(values_only=True):
+        if len(row) > MAX_COLUMNS:
+            raise _too_many_columns(name, len(row))
+        if len(rows) == MAX_ROWS:
+            raise _too_many_rows(name, None)
+        rows.append([read_xlsx_text(v) if isinstance(v, str) else v for v in row])
+    return Grid(sheet.title, rows, _merged_ranges(name, sheet))
+
+
+def _merged_ranges(name: object, sheet: Any) -> tuple[tuple[int, int, int, int], ...]:
+    """The merged ranges of a sheet streamed by openpyxl, whose streaming reader keeps them to
+    itself: read from the sheet's own XML part (``<mergeCell ref="A3:A4"/>``), which it opens."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
+    found: list[tuple[int, int, int, int]] = []
+    with sheet._get_source() as source:  # the sheet's part, as openpyxl opens it to stream the rows
+        for _, element in iterparse(source):
+            ref = element.get("ref") if element.tag == tag else None
+            if ref:
+                if len(found) == MAX_MERGED:
+                    raise InputError(t("sheets.too_many_merged", path=name, limit=f"{MAX_MERGED:,}"))
+                first_col, first_row, last_col, last_row = range_boundaries(ref)
+                found.append((first_col or 1, first_row or 1, last_col or 1, last_row or 1))
+            element.clear()
+    return tuple(found)
+
+
+# --- finding the table in a sheet -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    """One header as a sheet shows it: the columns under it (more than one when it is merged across
+    them) and its texts, top to bottom (a merged parent's text first, in a header of two rows)."""
+
+    columns: tuple[int, ...]  # 0-based
+    texts: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.texts)
+
+    def candidates(self) -> list[str]:
+        """The names it may be known by, most specific first: its own text, then with its parent's."""
+        if not self.texts:
+            return []
+        return list(dict.fromkeys([self.texts[-1], "".join(self.texts), self.text, self.texts[0]]))
+
+
+@dataclass(frozen=True)
+class Header:
+    first: int  # the header's rows, numbered from 1
+    last: int
+    cells: tuple[HeaderCell, ...]
+
+
+def find_header(grid: Grid, is_name: Callable[[str], bool]) -> Header | None:
+    """The header of the table in ``grid``: the first row (of the first ``HEADER_SEARCH_ROWS``)
+    with two or more cells that ``is_name`` knows, with the rows merged header cells join to it."""
+    merged_value: dict[tuple[int, int], Any] = {}  # (row, column), 1-based → the merged range's value
+    for first_col, first_row, last_col, last_row in grid.merged:
+        if first_row > HEADER_SEARCH_ROWS + 2:
+            continue
+        value = _cell(grid, first_row, first_col)
+        for row in range(first_row, min(last_row, HEADER_SEARCH_ROWS + 2) + 1):
+            for col in range(first_col, min(last_col, MAX_COLUMNS) + 1):
+                merged_value[(row, col)] = value
+
+    def text_at(row: int, col: int) -> str:
+        value = merged_value.get((row, col), _cell(grid, row, col))
+        return "" if value is None else str(value).strip()
+
+    width = max((len(r) for r in grid.rows), default=0)
+    for number in range(1, min(HEADER_SEARCH_ROWS, len(grid.rows)) + 1):
+        if sum(1 for col in range(1, width + 1) if text_at(number, col) and is_name(text_at(number, col))) >= 2:
+            break
+    else:
+        return None
+    first = last = number
+    for first_col, first_row, last_col, last_row in grid.merged:
+        if first_row <= number <= last_row and first_row < number:
+            first = min(first, first_row)  # a header cell merged down into this row from above
+        if first_row == number and last_row > number and first_col == last_col:
+            last = max(last, min(last_row, number + 2))  # merged down: the header goes on below
+        below = [text_at(number + 1, col) for col in range(first_col, last_col + 1)]
+        if first_row == last_row == number and last_col > first_col and all(below) and any(map(is_name, below)):
+            last = max(last, number + 1)  # merged across, with a header of its own under each column
+    owner: dict[int, tuple[int, int]] = {}  # column → the range merged across it in the last header row
+    for first_col, first_row, last_col, last_row in grid.merged:
+        if first_row <= last <= last_row and last_col > first_col:
+            for col in range(first_col, last_col + 1):
+                owner[col] = (first_col, last_col)
+    cells: list[HeaderCell] = []
+    col = 1
+    while col <= width:
+        span = owner.get(col, (col, col))
+        texts = tuple(dict.fromkeys(text for row in range(first, last + 1) if (text := text_at(row, col))))
+        cells.append(HeaderCell(tuple(range(span[0] - 1, span[1])), texts))
+        col = span[1] + 1
+    return Header(first, last, tuple(cells))
+
+
+def _cell(grid: Grid, row: int, col: int) -> Any:
+    if row > len(grid.rows):
+        return None
+    cells = grid.rows[row - 1]
+    return cells[col - 1] if col <= len(cells) else None

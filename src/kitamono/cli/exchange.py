@@ -40,16 +40,19 @@ def export(
         Path | None, typer.Option("--output", "-o", help=t("exchange.opt.output"), metavar="FILE", show_default=False)
     ] = None,
     redact: Annotated[bool, typer.Option("--redact", help=t("exchange.opt.redact"))] = False,
+    events: Annotated[bool, typer.Option("--events", help=t("exchange.opt.events"))] = False,
 ) -> None:  # fmt: skip
     from kitamono.exchange import export_bytes, has_contacts, load_for_export
 
     chosen = _choose_format(fmt, output)
+    if events and chosen != "csv":
+        raise typer.BadParameter(t("exchange.events_only_csv"), param_hint="--events")
     if chosen == "xlsx" and output is None and sys.stdout.isatty():
         fail(t("opt.xlsx_needs_output"))
     repo = repository()
     ref = reference(repo)
     cases = load_for_export(repo)  # a damaged case file: one line naming the files, nothing written
-    data = export_bytes(cases, ref, chosen, redact)
+    data = export_bytes(cases, ref, chosen, redact, as_of=today(), events=events)
     if output is None:
         if chosen != "xlsx" and sys.stdout.isatty():  # read on a terminal: no control character sent to it
             from kitamono.controls import printable
@@ -63,21 +66,51 @@ def export(
 
         atomic_write_bytes(output, data)
         info(t("opt.written", path=output))
-    if not redact and has_contacts(cases):
+    if not redact and not events and has_contacts(cases):
         info(t("exchange.contacts_included"))
     info(t("exchange.exported", n=len(cases)))
+
+
+def _maps(values: list[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        header, sep, item = value.partition("=")
+        if not sep or not header.strip() or not item.strip():
+            raise typer.BadParameter(t("exchange.bad_map", value=value), param_hint="--map")
+        pairs.append((header.strip(), item.strip()))
+    return tuple(pairs)
 
 
 def import_cases(
     file: Annotated[Path, typer.Argument(help=t("exchange.arg.file"), metavar="FILE", show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help=t("exchange.opt.dry_run"))] = False,
+    maps: Annotated[
+        list[str] | None, typer.Option("--map", help=t("exchange.opt.map"), metavar=t("exchange.metavar.map"),
+                                        show_default=False)
+    ] = None,
+    ignored: Annotated[
+        list[str] | None,
+        typer.Option("--ignore-column", help=t("exchange.opt.ignore_column"), metavar=t("exchange.metavar.column"),
+                     show_default=False),
+    ] = None,
 ) -> None:
-    from kitamono.exchange import MAX_LISTED_PROBLEMS, DamagedCases, ImportPlan, ImportRejected, import_file, plan_lines
+    from kitamono.exchange import (
+        MAX_LISTED_PROBLEMS,
+        DamagedCases,
+        ImportOptions,
+        ImportPlan,
+        ImportRejected,
+        import_file,
+        plan_lines,
+        preview_lines,
+        unknown_columns,
+    )
 
+    options = ImportOptions(_maps(maps or []), tuple(name.strip() for name in ignored or []))
     repo = repository()
     ref = reference(repo)
     try:
-        result = import_file(repo, file, ref, today(), dry_run=dry_run)
+        result = import_file(repo, file, ref, today(), dry_run=dry_run, options=options)
     except (ImportRejected, DamagedCases) as error:
         for problem in error.problems[:MAX_LISTED_PROBLEMS]:
             info(f"{t('error.prefix')}: {problem}")
@@ -86,14 +119,20 @@ def import_cases(
         raise
     plan = result.plan
     if dry_run:
-        for line in plan_lines(plan):
+        for line in preview_lines(result.source, plan):
             info(line)
-        info(t("exchange.dry_run_summary", added=len(plan.added), unchanged=len(plan.unchanged)))
+        info(t("exchange.preview_summary", added=len(plan.added), unchanged=len(plan.unchanged),
+               errors=len(plan.errors)))  # fmt: skip
+        if plan.problems:
+            fail(t("exchange.preview_problems", n=len(plan.problems)))
         return
     for case in result.created:
         typer.echo(case.id)
     for line in plan_lines(ImportPlan(plan.duplicates)):
         info(line)
+    unknown = unknown_columns(result.source)
+    if unknown and result.created:
+        info(t("exchange.kept_unknown", columns="、".join(f"「{name}」" for name in unknown)))
     info(t("exchange.summary", added=len(result.created), unchanged=len(plan.unchanged)))
     if result.created:
         auto_commit(repo, [c.id for c in result.created])
