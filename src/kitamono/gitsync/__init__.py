@@ -31,7 +31,8 @@ _OWNERS = {
         "driver_command", "driver_problem", "driver_problems", "ensure_attributes", "ensure_excludes",
         "merge_versions", "private_tracked_problem", "register_driver", "run_merge_driver",
     ),
-    "syncing": ("Outcome", "SyncResult", "Trouble", "case_troubles", "sync", "sync_commit_message"),
+    "syncing": ("Outcome", "SyncResult", "SyncState", "Trouble", "case_troubles", "sync", "sync_commit_message",
+                "sync_state"),
     "log": ("History", "LogEntry", "history"),
     "autocommit": ("auto_commit", "auto_commit_message"),
 }  # fmt: skip
