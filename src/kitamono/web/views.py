@@ -373,7 +373,7 @@ def new_suggestion() -> str:
             suggestion = _suggestion(values, ref)
         except KitamonoError as problem:
             error = str(problem)
-    return render_template("_suggestion.html", suggestion=suggestion, error=error)
+    return render_template("_suggestion.html", suggestion=suggestion, problem=error)
 
 
 @pages.post("/new")
