@@ -294,6 +294,10 @@ def test_a_post_from_another_sites_page_is_refused(web, repo):
     response = post(web, "/new", {**NEW, "action": "save"}, headers={"Origin": "http://evil.example"})
     assert response.status_code == 403 and "ほかのサイト" in text(response)
     assert snapshot(repo) == before
+    # The pages' own forms carry their origin: a browser sends it when the referrer policy lets it.
+    assert get(web, "/").headers["Referrer-Policy"] == "same-origin"
+    response = post(web, "/new", {**NEW, "action": "save"}, headers={"Origin": BASE})
+    assert response.status_code == 303
 
 
 @pytest.mark.parametrize("host", ["evil.example:8470", "127.0.0.1:8471", "localhost.evil.example:8470"])

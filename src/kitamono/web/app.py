@@ -103,7 +103,8 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not no-referrer: with it a browser sends "Origin: null" even on its own forms.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"  # pages show the files as they are now
         chosen = g.get("set_language")
         if chosen:
