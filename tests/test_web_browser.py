@@ -25,7 +25,7 @@ DRIVER = shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
                        reason="chromium and chromium-driver are not installed (apt-get install chromium-driver); "
-                              ".ci/run installs them"),  # fmt: skip
+                              ".ci/run installs them"),
     pytest.mark.xdist_group("chromium"),
 ]
 

@@ -177,9 +177,7 @@ def case_list() -> str | Response | tuple[str, int]:
         report = case_list_report(cases, ref, chosen)
         return report._replace(tables=[_sorted(report.tables[0], sort, descending)])
 
-    report = build() if error is None else None
-    if report is not None:
-        report = snapshot.compute(key, lambda: report)
+    report = snapshot.compute(key, build) if error is None else None
     download = request.args.get("download")
     if download and report is not None and error is None:
         return _download(report, download, t("web.file_cases"))
