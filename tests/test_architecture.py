@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "kitamono.gitsync.*")),
     ("reports", ("kitamono.listings", "kitamono.reports", "kitamono.reports.*")),
     ("render", ("kitamono.render",)),
-    ("commands", ("kitamono.cli", "kitamono.cli.*")),
+    ("commands", ("kitamono.cli", "kitamono.cli.*", "kitamono.web", "kitamono.web.*")),  # web: never imports cli
     ("entry points", ("kitamono.launch", "kitamono.__main__")),
 ]  # fmt: skip
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,8 +23,8 @@ from kitamono import store
 from kitamono.caseio import load_case_file, parse_case_text, read_case_text, validation_message
 from kitamono.cases import add_event, in_date_order, plan_fit, suggest_field
 from kitamono.checks import check_case
-from kitamono.errors import CaseRuleError, DataError, InputError, KitamonoError
-from kitamono.fiscal import fiscal_year, format_fiscal_year, fy_bounds
+from kitamono.errors import CaseRuleError, DataError, FieldError, InputError, KitamonoError
+from kitamono.fiscal import fiscal_year, format_fiscal_year, fy_bounds, parse_date
 from kitamono.i18n import t
 from kitamono.models import (
     CASE_FIELDS,
@@ -36,11 +36,13 @@ from kitamono.models import (
     Contact,
     Correction,
     Event,
+    EventType,
     Mark,
 )
 from kitamono.reference import Reference
 
 if TYPE_CHECKING:  # the index loads when cases are listed, not to log or record one
+    from kitamono.checks import Problem
     from kitamono.index import CaseRecord, Loaded
 
 C = TypeVar("C", bound=CaseLike)
@@ -221,6 +223,62 @@ def log_case(repo: store.Repository, new: NewCase, ref: Reference, today: date) 
     return Logged(created, logged.warnings)
 
 
+@dataclass
+class EventInput:
+    """An event as a user gives it (the command line's options, a page's form): text as typed."""
+
+    type: EventType
+    date: str | None = None  # 和暦 as well; None: today
+    by: str | None = None  # id or short name; None: this clone's institution
+    note: str | None = None
+    to: str | None = None
+    lead: str | None = None
+    supporting: Sequence[str] = ()
+    members: Sequence[str] = ()
+    outcome: str | None = None
+    outcome_kind: str | None = None  # closed: an id or name of data/outcomes.yaml
+    follow_up_waiver: str | None = None  # closed: why the follow-ups still owed are waived
+
+
+def event_from_input(given: EventInput, ref: Reference, today: date, own: str | None) -> Event:
+    """The Event the user means: dates parsed, institutions named by id; a FieldError names the
+    value that is not acceptable (``own`` is this clone's institution, the default ``by``)."""
+
+    def institution(value: str, name: str) -> str:
+        try:
+            return ref.institution(value).id
+        except InputError as error:
+            raise FieldError(str(error), name) from None
+
+    def outcome_kind(value: str) -> str:
+        try:
+            return ref.outcome_kind(value).id
+        except InputError as error:
+            raise FieldError(str(error), "outcome_kind") from None
+
+    actor = given.by or own
+    if not actor:
+        raise FieldError(t("case.missing_by"), "by")
+    try:
+        when = parse_date(given.date, today=today) if given.date else today
+    except InputError as error:
+        raise FieldError(str(error), "date") from None
+    try:
+        return Event(
+            type=given.type, date=when,
+            to=None if given.to is None else institution(given.to, "to"),
+            lead=None if given.lead is None else institution(given.lead, "lead"),
+            supporting=[institution(i, "supporting") for i in given.supporting],
+            members=[institution(i, "members") for i in given.members],
+            outcome=given.outcome, by=institution(actor, "by"), note=given.note,
+            outcome_kind=None if given.outcome_kind is None else outcome_kind(given.outcome_kind),
+            follow_up_waiver=given.follow_up_waiver,
+        )  # fmt: skip
+    except ValidationError as error:  # a note or an outcome with a character it cannot hold
+        where = str(error.errors()[0]["loc"][0]) if error.errors() and error.errors()[0]["loc"] else "note"
+        raise FieldError(validation_message(error), where) from None
+
+
 def load_case(repo: store.Repository, case_id: str) -> Case:
     return load_case_file(repo.find_case_file(case_id))
 
@@ -309,6 +367,18 @@ def load_checked(repo: store.Repository, reread: bool = True) -> Loaded[CaseReco
     from kitamono.index import enabled, load_cases
 
     return load_cases(repo, use_index=enabled(), reread=reread, withdrawn=True)
+
+
+def check_before_push(repo: store.Repository, today: date) -> list[Problem]:
+    """``kitamono check`` as ``sync`` runs it before a push: every case (through the index, as
+    other commands read them), the reference data, the merge driver."""
+    from kitamono.checks import check_repository
+    from kitamono.gitsync.driver import driver_problems
+    from kitamono.reference import load_reference
+
+    loaded = load_checked(repo, reread=False)
+    return check_repository(repo, today, lambda: load_reference(repo.data_dir, cache_dir=repo.local_dir),
+                            extra_checks=(driver_problems,), loaded=loaded)  # fmt: skip
 
 
 def _unambiguous(loaded: Loaded[C]) -> Loaded[C]:

@@ -9,6 +9,14 @@ class InputError(KitamonoError):
     """A value given on the command line (a date, a name, an id) is not acceptable."""
 
 
+class FieldError(InputError):
+    """One value of several given together is not acceptable; ``field`` names which (``date``, ``to``, …)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class DataError(KitamonoError):
     """A reference data file or a case file is malformed; the message names the file."""
 

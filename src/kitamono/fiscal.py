@@ -14,6 +14,7 @@ and Q4 is January–March of N+1. Parsers take what people type (full-width digi
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -62,6 +63,12 @@ _TODAY_WORDS = {"TODAY", "今日", "本日"}
 
 
 # --- fiscal arithmetic -------------------------------------------------------
+
+
+def today() -> date:
+    """Today, or ``KITAMONO_TODAY`` (ISO) so that demos and tests are reproducible."""
+    fixed = os.environ.get("KITAMONO_TODAY")
+    return date.fromisoformat(fixed) if fixed else date.today()
 
 
 def fiscal_year(d: date) -> int:

@@ -9,13 +9,21 @@ one module (``locale/ja.py``, ``locale/en.py``), keyed by dotted names::
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from functools import cache
 
 LANGUAGES = ("ja", "en")
 
+#: A language chosen for the work under way (a page's switch), before ``KITAMONO_LANG``.
+chosen_language: ContextVar[str | None] = ContextVar("chosen_language", default=None)
+
 
 def lang() -> str:
-    """The language in force: ``KITAMONO_LANG`` when it names a known one, else Japanese."""
+    """The language in force: ``chosen_language``, else ``KITAMONO_LANG`` when it names a known
+    one, else Japanese."""
+    chosen = chosen_language.get()
+    if chosen in LANGUAGES:
+        return chosen
     value = os.environ.get("KITAMONO_LANG", "").strip().lower()[:2]
     return value if value in LANGUAGES else "ja"
 

@@ -152,6 +152,7 @@ class CaseFilter:
         self, *, fy: int | None = None, status: str | None = None, field: str | None = None,
         institution: str | None = None, municipality: str | None = None,
         plan_municipalities: set[str] | None = None, text: str | None = None,
+        subprefecture_municipalities: set[str] | None = None,
     ) -> None:  # fmt: skip
         self.fy = fy
         self.status = status
@@ -160,13 +161,15 @@ class CaseFilter:
         self.municipality = municipality
         self.plan_municipalities = plan_municipalities
         self.text = text
+        self.subprefecture_municipalities = subprefecture_municipalities
 
     @classmethod
     def parse(cls, ref: Reference, *, fy: str | None = None, status: str | None = None, field: str | None = None,
               institution: str | None = None, municipality: str | None = None, plan: str | None = None,
-              text: str | None = None) -> CaseFilter:  # fmt: skip
+              text: str | None = None, subprefecture: str | None = None) -> CaseFilter:  # fmt: skip
         from kitamono.fiscal import parse_fiscal_year
 
+        sub = subprefecture_of(subprefecture) if subprefecture else None
         return cls(
             fy=parse_fiscal_year(fy) if fy else None,
             status=ref.choice("status", status) if status is not None else None,
@@ -175,6 +178,9 @@ class CaseFilter:
             municipality=ref.municipality(municipality).name if municipality else None,
             plan_municipalities=set(ref.plan(plan).municipalities) if plan else None,
             text=text,
+            subprefecture_municipalities=None if sub is None else {
+                m.name for m in ref.municipalities.values() if m.subprefecture == sub
+            },
         )
 
     @property
@@ -186,7 +192,8 @@ class CaseFilter:
     def only_fy(self) -> bool:
         """Whether the 年度 (or nothing) is all this filter asks about."""
         return all(v is None for v in (self.status, self.field, self.institution, self.municipality,
-                                        self.plan_municipalities, self.text))  # fmt: skip
+                                        self.plan_municipalities, self.text,
+                                        self.subprefecture_municipalities))  # fmt: skip
 
     def matches(self, case: CaseLike) -> bool:
         from kitamono.cases import status as status_of
@@ -199,6 +206,9 @@ class CaseFilter:
         if self.municipality is not None and case.company.municipality != self.municipality:
             return False
         if self.plan_municipalities is not None and case.company.municipality not in self.plan_municipalities:
+            return False
+        subprefecture = self.subprefecture_municipalities
+        if subprefecture is not None and case.company.municipality not in subprefecture:
             return False
         if self.institution is not None and self.institution not in involved(case):
             return False

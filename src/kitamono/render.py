@@ -318,6 +318,7 @@ figure,.problems,.byline,p.none{break-inside:avoid;page-break-inside:avoid}
 }
 """.strip()
 _COLOURS = ("#2a5d8f", "#e07b39", "#5a9e4b", "#b84a62", "#7d6bb3", "#888888")
+_CSS += "\n" + "\n".join(f".legend .k{n}{{background:{colour}}}" for n, colour in enumerate(_COLOURS))
 
 
 def _html_text(text: str) -> str:
@@ -345,7 +346,7 @@ def _html(report: Report, era: bool) -> str:
     if report.summary:
         parts.append("<ul class=\"summary\">" + "".join(f"<li>{_html_text(s)}</li>" for s in report.summary) + "</ul>")
     for chart in report.charts:
-        parts.append(_svg_chart(chart))
+        parts.append(svg_chart(chart))
     tables = list(report.shown_tables)
     for table in tables:
         parts.append(f"<h2>{_html_text(table.title)}</h2>")
@@ -373,7 +374,8 @@ def _is_date(value: Any) -> bool:
     return isinstance(value, date)
 
 
-def _svg_chart(chart: Chart) -> str:
+def svg_chart(chart: Chart) -> str:
+    """A bar chart as an SVG figure (its text escaped), for the HTML review and the pages alike."""
     from math import ceil
 
     from kitamono.sheets import display_width
@@ -410,10 +412,9 @@ def _svg_chart(chart: Chart) -> str:
             f'<text x="{x0 + bar * len(names) / 2:.0f}" y="{base + 14}" font-size="10" '
             f'text-anchor="middle">{_html_text(label)}</text>'
         )
-    legend = "".join(
-        f'<span><i style="background:{_COLOURS[j % len(_COLOURS)]}"></i>{_html_text(n)}</span>'
-        for j, n in enumerate(names)
-    )
+    # Each key's colour comes from a class, not a style attribute: a page whose policy allows no
+    # inline style (kitamono web, whose style sheet has the same classes) shows it too.
+    legend = "".join(f'<span><i class="k{j % len(_COLOURS)}"></i>{_html_text(n)}</span>' for j, n in enumerate(names))
     return (
         f'<figure class="chart"><figcaption>{_html_text(chart.title)}</figcaption>'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{base + 24}" role="img" '

@@ -354,6 +354,9 @@ def _register() -> None:
     reference.register(app)
     exchange.register(app)
     sync.register(app)
+    from kitamono.cli import web  # the pages (kitamono web)
+
+    web.register(app)
 
 
 def _first_sentence(text: str) -> str:

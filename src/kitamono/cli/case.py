@@ -232,25 +232,14 @@ def _record(
     to: str | None = None, lead: str | None = None, supporting: Sequence[str] = (), members: Sequence[str] = (),
     outcome: str | None = None, outcome_kind: str | None = None, follow_up_waiver: str | None = None,
 ) -> None:  # fmt: skip
-    from kitamono.casework import record_event
-    from kitamono.fiscal import parse_date
-    from kitamono.models import Event
+    from kitamono.casework import EventInput, event_from_input, record_event
 
     repo = repository()
     ref = reference(repo)
     now = today()
-    actor = by or repo.local.institution
-    if not actor:
-        fail(t("case.missing_by"))
-    when = parse_date(date, today=now) if date else now
-    event = Event(
-        type=event_type, date=when,
-        to=None if to is None else ref.institution(to).id, lead=None if lead is None else ref.institution(lead).id,
-        supporting=[ref.institution(i).id for i in supporting], members=[ref.institution(i).id for i in members],
-        outcome=outcome, by=ref.institution(actor).id, note=note,
-        outcome_kind=None if outcome_kind is None else ref.outcome_kind(outcome_kind).id,
-        follow_up_waiver=follow_up_waiver,
-    )  # fmt: skip
+    given = EventInput(event_type, date, by, note, to=to, lead=lead, supporting=supporting, members=members,
+                       outcome=outcome, outcome_kind=outcome_kind, follow_up_waiver=follow_up_waiver)  # fmt: skip
+    event = event_from_input(given, ref, now, repo.local.institution)
     record_event(repo, case_id, event, ref, now)
     info(t("case.event_recorded", id=case_id, event=t(f"event.{event_type}")))
     auto_commit(repo, [case_id])

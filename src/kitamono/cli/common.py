@@ -94,8 +94,9 @@ def carried_problems(repo: Repository, loaded: Loaded[Any]) -> Problems | None:
 
 def today() -> date:
     """Today, or ``KITAMONO_TODAY`` (ISO) so that demos and tests are reproducible."""
-    fixed = os.environ.get("KITAMONO_TODAY")
-    return date.fromisoformat(fixed) if fixed else date.today()
+    from kitamono.fiscal import today as today_or_fixed
+
+    return today_or_fixed()
 
 
 def as_of_date(value: str | None) -> date:

@@ -30,12 +30,9 @@ def register(app: typer.Typer) -> None:
 
 def repository_check(repo: Repository) -> list[Problem]:
     """``kitamono check`` as sync runs it: every case, the reference data, the merge driver."""
-    from kitamono.casework import load_checked
-    from kitamono.checks import check_repository
-    from kitamono.gitsync import driver_problems
+    from kitamono.casework import check_before_push
 
-    loaded = load_checked(repo, reread=False)  # through the index, as other commands read the cases
-    return check_repository(repo, today(), lambda: reference(repo), extra_checks=(driver_problems,), loaded=loaded)
+    return check_before_push(repo, today())
 
 
 def sync(

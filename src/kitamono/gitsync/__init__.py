@@ -32,8 +32,8 @@ _OWNERS = {
         "merge_versions", "private_tracked_problem", "register_driver", "run_merge_driver",
     ),
     "syncing": (
-        "Outcome", "SyncResult", "Trouble", "case_troubles", "cases_with_conflicts", "resolve", "sync",
-        "sync_commit_message",
+        "Outcome", "SyncResult", "SyncState", "Trouble", "case_troubles", "cases_with_conflicts", "resolve", "sync",
+        "sync_commit_message", "sync_state",
     ),
     "log": ("History", "LogEntry", "history"),
     "autocommit": ("auto_commit", "auto_commit_message"),

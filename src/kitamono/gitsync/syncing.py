@@ -448,6 +448,53 @@ def removed_by_hand(repo: Repository) -> list[str]:
     return sorted(path for path in found if case_id_of(path))
 
 
+
+@dataclass
+class SyncState:
+    """Where this clone stands against the shared remote, as of the last fetch (no network used).
+
+    ``ahead``: this clone's commits the remote has not had; ``behind``: the remote's commits this
+    clone has not merged; ``changed``: this clone's shared files not yet committed (sync commits
+    them first). The case files that would stop a sync are the readers' to find (``case_troubles``
+    reads every file; a page that holds the cases knows them already).
+    """
+
+    git: bool
+    remote: str | None = None
+    branch: str | None = None
+    ahead: int = 0
+    behind: int = 0
+    fetched: bool = False  # whether the remote branch has been fetched at all
+    changed: list[str] = field(default_factory=list)
+    merging: bool = False
+
+
+def sync_state(repo: Repository) -> SyncState:
+    """This clone's state against its remote, read from git alone (``sync`` fetches; this does not)."""
+    root = repo.root
+    if not git_available() or not is_work_tree(root):
+        return SyncState(git=False)
+    state = SyncState(git=True, merging=merge_in_progress(root))
+    state.changed = _changed_shared_files(repo)
+    try:
+        target = _remote(root)
+    except GitError:  # a detached head: sync says so when it is run
+        return state
+    if target is None:
+        return state
+    state.remote, state.branch, _ = target
+    remote_ref = f"refs/remotes/{state.remote}/{state.branch}"
+    if run_git(root, "rev-parse", "--verify", "-q", remote_ref).returncode != 0:
+        state.ahead = int(git_ok(root, "rev-list", "--count", "HEAD") or 0) if head(root) else 0
+        return state
+    state.fetched = True
+    if head(root) is None:
+        return state
+    counts = git_ok(root, "rev-list", "--left-right", "--count", f"HEAD...{remote_ref}").split()
+    state.ahead, state.behind = int(counts[0]), int(counts[1])
+    return state
+
+
 def sync(repo: Repository, check: Callable[[Repository], list[Problem]], allow_delete: bool = False) -> SyncResult:
     """Commit, fetch and merge, check, push. Stops (outcome ≠ done) at the first step that fails.
 

@@ -1,0 +1,577 @@
+"""The pages: each reads what the request asks, makes the core calls a command makes, renders.
+
+A report on a page is drawn from the same rows as on the terminal (``table_view``); a form is
+checked by the same core functions as the command line, and a refused value comes back with the
+command line's own message, next to the field it is about, with what was typed kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as Answer
+
+from kitamono.errors import FieldError, InputError, KitamonoError
+from kitamono.fiscal import fiscal_year, format_fiscal_year, parse_date, quarter, today
+from kitamono.i18n import label, lang, t
+from kitamono.models import CASE_FIELDS, CHANNELS, INSTITUTION_KINDS, STATUSES, SUBPREFECTURES
+from kitamono.reference import Reference
+from kitamono.render import cell_text, render_text, shown_rows, svg_chart, xlsx_bytes
+from kitamono.reports.rows import ABSENT, Report, Table
+from kitamono.web.workspace import Snapshot, Workspace
+
+pages = Blueprint("web", __name__)
+
+#: Rows a page shows of a long table (a download has them all).
+PAGE_ROWS = 200
+#: Rows the dashboard shows of each list.
+DASHBOARD_ROWS = 15
+
+#: The forms of the case page: what can be recorded, and the values each asks for besides
+#: date, by and note (the command line's options, in its order).
+EVENT_FORMS: dict[str, tuple[str, ...]] = {
+    "referred": ("to",),
+    "started": ("lead", "supporting"),
+    "supported": (),
+    "followed_up": (),
+    "team_formed": ("members",),
+    "closed": ("outcome",),
+    "reopened": (),
+}
+#: Values a form cannot do without (the command line's required options).
+REQUIRED = {"to", "lead", "members", "outcome"}
+
+
+def _workspace() -> Workspace:
+    workspace: Workspace = current_app.extensions["kitamono"]["workspace"]
+    return workspace
+
+
+# --- reports as the page shows them ---------------------------------------------------------------
+
+
+def table_view(table: Table, era: bool = False, head: int | None = None, skip: int = 0) -> dict[str, Any]:
+    """A table's title, headings and rows as the page shows them: each value in its display form,
+    as every text format shows it (``render.shown_rows``); ``head`` rows from ``skip`` at most."""
+    chosen = table._replace(rows=table.rows[skip:]) if skip else table
+    rows = list(shown_rows(chosen, lambda v: cell_text(v, era), head))
+    at = table.shown_columns
+    more = len(table.rows) - skip - head if head is not None and len(table.rows) - skip > head else 0
+    return {
+        "title": table.title,
+        "keys": [table.columns[n].key for n in at],
+        "headings": [table.columns[n].heading for n in at],
+        "numeric": [table.columns[n].numeric for n in at],
+        "rows": rows,
+        "note": table.note,
+        "more": t("web.more_rows", n=more) if more else None,
+    }
+
+
+def report_view(report: Report, era: bool = False, head: int | None = None) -> dict[str, Any]:
+    return {
+        "title": report.title,
+        "summary": list(report.summary),
+        "charts": [svg_chart(chart) for chart in report.charts],
+        "tables": [table_view(table, era, head) for table in report.shown_tables],
+    }
+
+
+def _download(report: Report, kind: str, name: str, era: bool = False) -> Response:
+    """A report as a file to save: CSV, XLSX, HTML or Markdown, made by the one renderer."""
+    if kind == "xlsx":
+        data: str | bytes = xlsx_bytes(report, era)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif kind in ("csv", "html", "markdown"):
+        data = render_text(report, kind, era=era)
+        mime = {"csv": "text/csv", "html": "text/html", "markdown": "text/markdown"}[kind] + "; charset=utf-8"
+    else:
+        abort(404)
+    suffix = {"markdown": "md"}.get(kind, kind)
+    response = Response(data, mimetype=mime)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{suffix}"'
+    return response
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "") in ("1", "on", "true")
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+def _dashboard(snapshot: Snapshot, ref: Reference, now: date) -> dict[str, Any]:
+    from kitamono.reports.activity import quarterly_needs, quarterly_report
+    from kitamono.reports.annual import Year, stale
+    from kitamono.reports.targets import followups_needs, followups_report, targets_needs, targets_report
+
+    loaded = snapshot.loaded
+    if loaded is None:
+        return {}
+    fy, q = fiscal_year(now), quarter(now)
+    targets = targets_report(targets_needs(ref.targets, now).pick(loaded), ref, now)
+    follow = followups_report(followups_needs(now).pick(loaded), ref, now)
+    quiet = stale(loaded.cases, ref, Year.of(fy, now))  # type: ignore[arg-type]  # records read as cases
+    quarterly = quarterly_report(quarterly_needs(fy, q, now).pick(loaded), ref, fy, q, now)
+    return {
+        "count": len(loaded),
+        "count_fy": loaded.count_received_in(fy),
+        "fy": format_fiscal_year(fy),
+        "targets": report_view(targets),
+        "followups": report_view(follow, head=DASHBOARD_ROWS),
+        "stale": {"tables": [table_view(table, head=DASHBOARD_ROWS) for table in quiet.tables],
+                  "summary": list(quiet.summary)},
+        "quarterly": table_view(quarterly.tables[0]),
+        "conflicted": sorted(case.id for case in loaded.cases if case.conflicts),
+    }
+
+
+@pages.get("/")
+def dashboard() -> str:
+    workspace = _workspace()
+    snapshot, ref, now = workspace.snapshot(), workspace.reference(), today()
+    data = snapshot.compute(("dashboard", lang(), now), lambda: _dashboard(snapshot, ref, now))
+    return render_template("dashboard.html", data=data, snapshot=snapshot, now=now)
+
+
+# --- the list of cases --------------------------------------------------------------------------
+
+#: The filters of the list: the options of ``kitamono case list``, and the region (振興局).
+FILTERS = ("fy", "status", "field", "institution", "municipality", "subprefecture", "plan", "text")
+
+
+def _sorted(table: Table, key: str | None, descending: bool) -> Table:
+    """The rows in the order of one column's values (empty values last), else as they came."""
+    if not key or key not in [c.key for c in table.columns]:
+        return table
+    at = table.position(key)
+
+    def order(row: Sequence[Any]) -> tuple[bool, Any]:
+        value = row[at]
+        missing = value is None or value is ABSENT
+        return (missing != descending, "" if missing else value if not isinstance(value, list) else str(value))
+
+    return table._replace(rows=sorted(table.rows, key=order, reverse=descending))
+
+
+@pages.get("/cases")
+def case_list() -> str | Response | tuple[str, int]:
+    from kitamono.listings import CaseFilter, case_list_report
+
+    workspace = _workspace()
+    snapshot, ref = workspace.snapshot(), workspace.reference()
+    given = {name: request.args.get(name, "").strip() for name in FILTERS}
+    sort, descending = request.args.get("sort") or None, _flag("desc")
+    error = None
+    try:
+        chosen = CaseFilter.parse(ref, **{k: v or None for k, v in given.items()})
+    except KitamonoError as problem:
+        error, chosen = str(problem), CaseFilter()
+    key = ("cases", lang(), tuple(given.items()), sort, descending)
+
+    def build() -> Report:
+        cases = chosen.needs.pick(snapshot.loaded) if snapshot.loaded is not None else []
+        report = case_list_report(cases, ref, chosen)
+        return report._replace(tables=[_sorted(report.tables[0], sort, descending)])
+
+    report = snapshot.compute(key, build) if error is None else None
+    download = request.args.get("download")
+    if download and report is not None and error is None:
+        return _download(report, download, t("web.file_cases"))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    view = table_view(report.tables[0], head=PAGE_ROWS, skip=(page - 1) * PAGE_ROWS) if report else None
+    total = len(report.tables[0].rows) if report else 0
+    body = render_template(
+        "cases.html", view=view, total=total, given=given, error=error, sort=sort, descending=descending,
+        page=page, pages=max((total + PAGE_ROWS - 1) // PAGE_ROWS, 1), snapshot=snapshot,
+        statuses=[(s, label("status", s)) for s in STATUSES], fields=[(f, ref.field_name(f)) for f in CASE_FIELDS],
+        subprefectures=SUBPREFECTURES, plans=list(ref.plans.values()), ref=ref,
+        years=sorted({str(fiscal_year(c.received_on)) for c in snapshot.cases}, reverse=True),
+    )  # fmt: skip
+    return (body, 400) if error else body
+
+
+# --- one case -----------------------------------------------------------------------------------
+
+
+def _case_page(case_id: str, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+               opened: str | None = None, code: int = 200) -> tuple[str, int]:  # fmt: skip
+    from kitamono.casework import load_case
+    from kitamono.listings import case_show_report
+    from kitamono.reports.suggestion import routing_report
+    from kitamono.routing import route_case
+
+    workspace = _workspace()
+    repo, ref = workspace.repo, workspace.reference()
+    case = load_case(repo, case_id)
+    shown = case_show_report(case, ref, with_contacts=True)  # the one page that shows contacts
+    fields, *others = shown.tables
+    history = others[-1]
+    conflicts = others[:-1]
+    routing = routing_report(route_case(case, ref), ref)
+    own = repo.local.institution
+    return render_template(
+        "case.html", case=case, fields=table_view(fields), conflicts=[table_view(c) for c in conflicts],
+        history=table_view(history), routing=report_view(routing), forms=EVENT_FORMS, required=REQUIRED,
+        errors=errors or {}, values=values or {}, opened=opened, own=ref.short_name(own) if own else "",
+        institutions=_institution_choices(ref), event_label=lambda kind: label("event", kind),
+    ), code  # fmt: skip
+
+
+def _institution_choices(ref: Reference) -> list[tuple[str, str]]:
+    """(id, short name) of every institution, support institutions first, as the forms offer them."""
+    order = {kind: n for n, kind in enumerate(INSTITUTION_KINDS)}
+    chosen = sorted(ref.institutions.values(), key=lambda i: (order.get(i.kind, 99), i.id))
+    return [(i.id, i.short_name) for i in chosen]
+
+
+@pages.get("/cases/<case_id>")
+def case_page(case_id: str) -> tuple[str, int]:
+    return _case_page(case_id)
+
+
+@pages.post("/cases/<case_id>/record/<kind>")
+def record(case_id: str, kind: str) -> Answer | tuple[str, int]:
+    from kitamono.casework import EventInput, event_from_input, record_event
+
+    if kind not in EVENT_FORMS:
+        abort(404)
+    workspace = _workspace()
+    repo, ref, now = workspace.repo, workspace.reference(), today()
+    form = request.form
+    values: dict[str, Any] = {name: form.get(name, "") for name in ("date", "by", "note", "to", "lead", "outcome")}
+    values["supporting"] = form.getlist("supporting")
+    values["members"] = form.getlist("members")
+    errors = {name: t("web.required") for name in EVENT_FORMS[kind] if name in REQUIRED and not values[name]}
+    if not errors:
+        given = EventInput(
+            kind, values["date"].strip() or None, values["by"].strip() or None, values["note"].strip() or None,  # type: ignore[arg-type]
+            to=values["to"] or None if "to" in EVENT_FORMS[kind] else None,
+            lead=values["lead"] or None if "lead" in EVENT_FORMS[kind] else None,
+            supporting=values["supporting"] if "supporting" in EVENT_FORMS[kind] else (),
+            members=values["members"] if "members" in EVENT_FORMS[kind] else (),
+            outcome=values["outcome"].strip() or None if "outcome" in EVENT_FORMS[kind] else None,
+        )  # fmt: skip
+        try:
+            record_event(repo, case_id, event_from_input(given, ref, now, repo.local.institution), ref, now)
+        except FieldError as error:
+            errors[error.field] = str(error)
+        except KitamonoError as error:
+            errors["_form"] = str(error)
+    if errors:
+        return _case_page(case_id, errors, values, kind, 400)
+    flash(t("case.event_recorded", id=case_id, event=label("event", kind)))
+    _auto_commit(repo, case_id)
+    return redirect(url_for("web.case_page", case_id=case_id), 303)
+
+
+def _auto_commit(repo: Any, case_id: str) -> None:
+    """One commit of the case written, when ``auto_commit: true``, as every writing command makes."""
+    from kitamono import gitsync
+
+    for message in gitsync.auto_commit(repo, ["web", case_id], [case_id]):
+        flash(message, "warning")
+
+
+# --- a new inquiry ------------------------------------------------------------------------------
+
+NEW_FIELDS = ("company", "municipality", "title", "summary", "received_on", "received_by", "channel", "field",
+              "contact_name", "contact_phone", "contact_email", "bank", "note")  # fmt: skip
+NEW_REQUIRED = ("company", "municipality", "title", "received_by", "channel")
+
+
+def _new_values() -> dict[str, str]:
+    source = request.form if request.method == "POST" else request.args
+    return {name: source.get(name, "").strip() if name != "summary" else source.get(name, "") for name in NEW_FIELDS}
+
+
+def _checked_new(values: dict[str, str], ref: Reference, now: date, required: Iterable[str]) -> dict[str, str]:
+    """What is wrong with each value typed, field by field, by the rules ``case new`` applies."""
+    errors = {name: t("web.required") for name in required if not values[name]}
+    checks = {
+        "received_on": lambda v: parse_date(v, today=now),
+        "municipality": ref.municipality,
+        "received_by": ref.institution,
+        "bank": ref.institution,
+    }
+    for name, check in checks.items():
+        if values[name] and name not in errors:
+            try:
+                check(values[name])
+            except InputError as error:
+                errors[name] = str(error)
+    if values["channel"] and values["channel"] not in CHANNELS:
+        errors["channel"] = t("case.bad_channel", value=values["channel"], choices=", ".join(CHANNELS))
+    if values["field"] and values["field"] not in CASE_FIELDS:
+        errors["field"] = t("case.bad_field", value=values["field"], choices=", ".join(CASE_FIELDS))
+    return errors
+
+
+def _new_case(values: dict[str, str], now: date) -> Any:
+    from kitamono.casework import NewCase
+
+    return NewCase(
+        company=values["company"], municipality=values["municipality"], title=values["title"],
+        received_by=values["received_by"], channel=values["channel"],
+        received_on=parse_date(values["received_on"], today=now) if values["received_on"] else now,
+        summary=values["summary"], field=values["field"] or None, contact_name=values["contact_name"] or None,
+        contact_phone=values["contact_phone"] or None, contact_email=values["contact_email"] or None,
+        bank=values["bank"] or None, note=values["note"] or None,
+    )  # fmt: skip
+
+
+def _suggestion(values: dict[str, str], ref: Reference) -> dict[str, Any] | None:
+    """The routing suggestion for what was typed, as ``case new`` shows it once the case is saved:
+    the same text (title, then summary), receiver, field and bank go to the same ``route``."""
+    from kitamono.reports.suggestion import routing_report
+    from kitamono.routing import Inquiry, route
+
+    if not values["municipality"] or not (values["title"] or values["summary"]):
+        return None
+    inquiry = Inquiry(
+        text=f"{values['title']}\n{values['summary']}", municipality=values["municipality"],
+        received_by=values["received_by"] or ref.center().id, title=values["title"], field=values["field"] or None,
+        bank=values["bank"] or None,
+    )  # fmt: skip
+    return report_view(routing_report(route(inquiry, ref), ref))
+
+
+def _new_form(values: dict[str, str], errors: dict[str, str], suggestion: dict[str, Any] | None,
+              warnings: Sequence[str] = (), code: int = 200) -> tuple[str, int]:  # fmt: skip
+    ref = _workspace().reference()
+    return render_template(
+        "new.html", values=values, errors=errors, suggestion=suggestion, warnings=warnings,
+        municipalities=list(ref.municipalities), institutions=_institution_choices(ref),
+        channels=[(c, label("channel", c)) for c in CHANNELS], fields=[(f, ref.field_name(f)) for f in CASE_FIELDS],
+    ), code  # fmt: skip
+
+
+@pages.get("/new")
+def new_form() -> tuple[str, int]:
+    workspace = _workspace()
+    own = workspace.repo.local.institution
+    values = dict.fromkeys(NEW_FIELDS, "")
+    values["received_by"] = workspace.reference().short_name(own) if own else ""
+    return _new_form(values, {}, None)
+
+
+@pages.get("/new/suggestion")
+def new_suggestion() -> str:
+    """The suggestion alone, for the page's script to show while the form is filled in."""
+    values = _new_values()
+    ref = _workspace().reference()
+    errors = _checked_new(values, ref, today(), ())
+    error = next((errors[k] for k in ("municipality", "received_by", "bank", "field") if k in errors), None)
+    suggestion = None
+    if error is None:
+        try:
+            suggestion = _suggestion(values, ref)
+        except KitamonoError as problem:
+            error = str(problem)
+    return render_template("_suggestion.html", suggestion=suggestion, problem=error)
+
+
+@pages.post("/new")
+def new_case() -> Answer | tuple[str, int]:
+    from kitamono.casework import build_case, log_case
+
+    workspace = _workspace()
+    repo, ref, now = workspace.repo, workspace.reference(), today()
+    values = _new_values()
+    saving = request.form.get("action") == "save"
+    errors = _checked_new(values, ref, now, NEW_REQUIRED if saving else ())
+    suggestion = None
+    warnings: list[str] = []
+    if not errors:
+        try:
+            suggestion = _suggestion(values, ref)
+            if saving:
+                logged = log_case(repo, _new_case(values, now), ref, now)
+                for message in logged.warnings:
+                    flash(message, "warning")
+                flash(t("case.created", id=logged.case.id))
+                _auto_commit(repo, logged.case.id)
+                return redirect(url_for("web.case_page", case_id=logged.case.id), 303)
+            if all(values[name] for name in NEW_REQUIRED):
+                warnings = build_case(_new_case(values, now), ref, now).warnings
+        except KitamonoError as error:
+            errors["_form"] = str(error)
+    return _new_form(values, errors, suggestion, warnings, 400 if errors else 200)
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def _as_of(now: date) -> tuple[date, str | None]:
+    text = request.args.get("as_of", "").strip()
+    if not text:
+        return now, None
+    return parse_date(text, today=now), text
+
+
+@pages.get("/reports")
+def reports() -> str | Response:
+    from kitamono.reports.activity import choose_quarter, quarterly_needs, quarterly_report
+
+    workspace = _workspace()
+    snapshot, ref = workspace.snapshot(), workspace.reference()
+    era = _flag("era")
+    when, _ = _as_of(today())
+    fy_text, q_text = request.args.get("fy") or None, request.args.get("quarter") or None
+    fy, q = choose_quarter(fy_text, q_text, when)
+    key = ("quarterly", lang(), fy, q, when, era)
+    report = snapshot.compute(key, lambda: quarterly_report(
+        quarterly_needs(fy, q, when).pick(snapshot.loaded) if snapshot.loaded is not None else [],
+        ref, fy, q, when, era))  # fmt: skip
+    download = request.args.get("download")
+    if download:
+        return _download(report, download, f"quarterly-{fy}Q{q}", era)
+    return render_template("reports.html", kind="quarterly", report=report_view(report, era), fy=fy, q=q,
+                           when=when, era=era, years=_years(snapshot, when), snapshot=snapshot)  # fmt: skip
+
+
+@pages.get("/reports/annual")
+def annual() -> str | Response:
+    from kitamono.reports.annual import annual_needs, annual_report, choose_fiscal_year
+
+    workspace = _workspace()
+    snapshot, ref = workspace.snapshot(), workspace.reference()
+    era = _flag("era")
+    when, _ = _as_of(today())
+    fy = choose_fiscal_year(request.args.get("fy") or None, when)
+    key = ("annual", lang(), fy, when, era)
+    report = snapshot.compute(key, lambda: annual_report(
+        annual_needs(fy, when).pick(snapshot.loaded) if snapshot.loaded is not None else [], ref, fy, when, era))
+    download = request.args.get("download")
+    if download:
+        return _download(report, download, f"annual-{fy}", era)
+    return render_template("reports.html", kind="annual", report=report_view(report, era), fy=fy, q=None,
+                           when=when, era=era, years=_years(snapshot, when), snapshot=snapshot)  # fmt: skip
+
+
+def _years(snapshot: Snapshot, when: date) -> list[int]:
+    """The 年度 a picker offers: from the first case received to the one of ``when``."""
+    first = min((fiscal_year(c.received_on) for c in snapshot.cases), default=fiscal_year(when))
+    return list(range(fiscal_year(when), min(first, fiscal_year(when)) - 1, -1))
+
+
+# --- reference data -----------------------------------------------------------------------------
+
+REFERENCE_PAGES = ("fields", "institutions", "plans", "municipalities")
+
+
+@pages.get("/reference")
+def reference() -> str:
+    from kitamono.listings import fields_report, institutions_report, municipalities_report, plans_report
+
+    ref = _workspace().reference()
+    what = request.args.get("what", "institutions")
+    if what not in REFERENCE_PAGES:
+        abort(404)
+    kind = request.args.get("kind") or None
+    if kind is not None:
+        kind = ref.choice("kind", kind)
+    report = {
+        "fields": lambda: fields_report(ref),
+        "institutions": lambda: institutions_report(ref, kind),
+        "plans": lambda: plans_report(ref),
+        "municipalities": lambda: municipalities_report(ref),
+    }[what]()
+    words = request.args.get("q", "").strip()
+    view = report_view(report)
+    if words:  # a search over what is shown: every word somewhere in the row
+        folded = words.casefold().split()
+        for table in view["tables"]:
+            table["rows"] = [row for row in table["rows"] if all(w in " ".join(row).casefold() for w in folded)]
+    return render_template("reference.html", view=view, what=what, kind=kind, q=words, pages=REFERENCE_PAGES,
+                           kinds=[(k, label("kind", k)) for k in INSTITUTION_KINDS])  # fmt: skip
+
+
+# --- sharing ------------------------------------------------------------------------------------
+
+
+def _sync_page(outcome: list[tuple[str, str]] | None = None, arrived: Report | None = None,
+               code: int = 200) -> tuple[str, int]:  # fmt: skip
+    from kitamono import gitsync
+
+    workspace = _workspace()
+    snapshot = workspace.snapshot()
+    state = gitsync.sync_state(workspace.repo)
+    conflicted = [case for case in snapshot.cases if case.conflicts]
+    return render_template(
+        "sync.html", state=state, conflicted=conflicted, problems=snapshot.problems, error=snapshot.error,
+        outcome=outcome or [], arrived=report_view(arrived) if arrived else None,
+    ), code  # fmt: skip
+
+
+@pages.get("/sync")
+def sync_page() -> tuple[str, int]:
+    return _sync_page()
+
+
+@pages.post("/sync")
+def sync() -> tuple[str, int]:
+    """``kitamono sync``, its messages as the command line words them."""
+    from kitamono import gitsync
+    from kitamono.casework import check_before_push
+    from kitamono.reports.conflicts import conflict_line
+
+    repo = _workspace().repo
+    try:
+        result = gitsync.sync(repo, lambda r: check_before_push(r, today()))
+    except KitamonoError as error:
+        return _sync_page([("error", str(error))], code=400)
+    said: list[tuple[str, str]] = [("warning", message) for message in result.warnings]
+    if result.committed:
+        said.append(("info", t("sync.committed", n=len(result.committed), institution=result.institution)))
+    failure = {
+        "conflicted": lambda: t("web.sync_conflicted"),
+        "removed_by_hand": lambda: t("sync.removed_by_hand", paths=t("list.sep").join(result.removed)),
+        "no_remote": lambda: t("sync.no_remote"),
+        "unreachable": lambda: t("sync.unreachable", remote=result.remote, reason=result.reason),
+        "check_failed": lambda: t("sync.check_failed", n=len(result.problems)),
+        "rejected": lambda: t("sync.rejected", remote=result.remote, reason=result.reason),
+        "refused": lambda: t("sync.refused", remote=result.remote, reason=result.reason),
+    }.get(result.outcome)
+    ref = _workspace().reference()
+    for trouble in result.troubles:
+        said.extend(("error", conflict_line(trouble.case_id or trouble.path, c, ref)) for c in trouble.conflicts)
+        if trouble.problem:
+            said.append(("error", trouble.problem))
+    said.extend(("error", problem.line()) for problem in result.problems)
+    if failure is not None:
+        said.append(("error", failure()))
+    else:
+        said.append(("info", t("sync.done", remote=result.remote) if result.pushed else t("sync.nothing_to_push")))
+    arrived = None
+    if result.arrived:
+        from kitamono.reports.history import sync_report
+
+        counts = {kind: sum(1 for c in result.arrived if c.kind == kind) for kind in ("added", "changed", "removed")}
+        said.append(("info", t("sync.arrived", **counts)))
+        arrived = sync_report(result, {})
+    return _sync_page(said, arrived, 400 if failure is not None else 200)
+
+
+# --- signing in (served beyond this machine only) -----------------------------------------------
+
+
+@pages.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Answer | tuple[str, int]:
+    import hmac
+
+    from flask import session
+
+    error = None
+    token = current_app.extensions["kitamono"]["token"]
+    if request.method == "POST":
+        given = request.form.get("token", "").strip().encode()
+        if token and hmac.compare_digest(given, token.encode()):
+            session["signed_in"] = True
+            target = request.args.get("next", "/")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+        error = t("web.token_wrong")
+    return render_template("sign_in.html", error=error), 401 if error else 200
