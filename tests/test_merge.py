@@ -90,6 +90,30 @@ def test_header_changes_on_one_side_win_and_equal_changes_agree():
     assert merge_cases(BASE, both, both).case.summary == "同じ変更"
 
 
+def test_corrections_of_different_fields_on_both_sides_keep_both_records():
+    """``case set`` on two clones: each field takes its side's value, and both records of who
+    corrected what (``changes``) are kept, in date order, not made a conflict."""
+
+    def correction(day: int, by: str, field: str, old: str, new: str) -> dict:
+        return {
+            "by": by,
+            "date": date(2026, 11, day),
+            "reason": "誤記",
+            "fields": [{"field": field, "old": old, "new": new}],
+        }
+
+    ours = changed(
+        BASE, title="殺菌工程の再検討", changes=[correction(3, "hro", "title", BASE.title, "殺菌工程の再検討")]
+    )
+    theirs = changed(
+        BASE, summary="殺菌装置の更新", changes=[correction(2, "hokuyo", "summary", BASE.summary, "殺菌装置の更新")]
+    )
+    result = merge_cases(BASE, ours, theirs)
+    assert result.clean
+    assert (result.case.title, result.case.summary) == ("殺菌工程の再検討", "殺菌装置の更新")
+    assert [(c.by, c.fields[0].field) for c in result.case.changes] == [("hokuyo", "summary"), ("hro", "title")]
+
+
 def test_different_changes_to_one_field_keep_ours_and_record_the_conflict():
     ours = changed(BASE, company={"name": "十勝チーズ工房株式会社", "municipality": "帯広市"})
     theirs = changed(

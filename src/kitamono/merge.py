@@ -44,7 +44,7 @@ from kitamono.reference import Reference
 
 #: Header fields that hold a nested record: merged leaf by leaf (``company.name``).
 _NESTED: dict[str, type[BaseModel]] = {"company": Company, "contact": Contact}
-_LISTS = ("events", "conflicts", "resolved_conflicts")
+_LISTS = ("events", "conflicts", "resolved_conflicts", "changes")
 
 
 class MergeError(DataError):
@@ -104,6 +104,8 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
     events = sorted(events, key=lambda e: e.date)  # stable: same-day events keep their order
     settled = merge_sequences(base.resolved_conflicts if base else [], ours.resolved_conflicts,
                               theirs.resolved_conflicts, record_key)  # fmt: skip
+    changes = merge_sequences(base.changes if base else [], ours.changes, theirs.changes, record_key)
+    changes = sorted(changes, key=lambda c: c.date)  # each clone's corrections of fields, both kept
     closed = {conflict_key(c) for c in settled}
     recorded = merge_sequences(base.conflicts if base else [], ours.conflicts, theirs.conflicts, conflict_key)
     recorded = [c for c in recorded if conflict_key(c) not in closed]
@@ -114,8 +116,9 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
     data = _unflatten(merged)
     try:
         case = Case.model_validate(
-            {**data, "events": events, "conflicts": [*recorded, *new], "resolved_conflicts": settled}, context=STORED
-        )
+            {**data, "events": events, "conflicts": [*recorded, *new], "resolved_conflicts": settled,
+             "changes": changes}, context=STORED,
+        )  # fmt: skip
     except ValidationError as error:  # every value came from a valid case; kept as a named error
         raise MergeError(t("merge.invalid_result", problem=validation_message(error))) from None
     return MergeResult(case, case_text(case), found)

@@ -589,7 +589,7 @@ MESSAGES: dict[str, str] = {
     "sync.unreachable": "Cannot reach the shared remote {remote} ({reason}). Your changes are committed in this copy. Run kitamono sync again once you are online",
     "sync.rejected": "The push to {remote} was rejected ({reason}): another copy updated the remote meanwhile. Run kitamono sync again to merge their changes and push",
     "sync.refused": "The shared remote {remote} refused the push ({reason}). Your changes are committed in this copy. Ask the remote's administrator about write access or branch protection",
-    "sync.check_failed": "Not pushed: the check found {n} problems. Fix them (kitamono case edit, …) and run kitamono sync again",
+    "sync.check_failed": "Not pushed: the check found {n} problems. Fix them (kitamono check shows them; kitamono case amend, case set or resolve correct them) and run kitamono sync again",
     "sync.conflicted": "Sync stopped: some records differ from another copy (nothing pushed): {ids}. See them with kitamono conflicts, settle each with kitamono resolve {first} --take ours (this copy's value) or --take theirs (the other copy's), and run kitamono sync again",
     "sync.unreadable_cases": "Sync stopped on case files that cannot be read (nothing pushed): {ids}. Fix them with kitamono case edit {first}, then run kitamono sync again",
     "sync.files_conflicted": "Sync stopped on files that did not merge (nothing pushed): {paths}. Fix them as described above, then run kitamono sync again",

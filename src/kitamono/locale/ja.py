@@ -589,7 +589,7 @@ MESSAGES: dict[str, str] = {
     "sync.unreachable": "共有リモート {remote} に接続できません({reason})。変更はこの複製にコミット済みです。ネットワークにつながってから、もう一度 kitamono sync を実行してください",
     "sync.rejected": "{remote} への push が拒否されました({reason})。その間に他の複製がリモートを更新しています。もう一度 kitamono sync を実行すると取り込んでから push します",
     "sync.refused": "共有リモート {remote} が push を受け付けませんでした({reason})。変更はこの複製にコミット済みです。リモートの設定(書き込み権限や保護されたブランチ)を管理者に確認してください",
-    "sync.check_failed": "検査で {n}件の問題が見つかったため push しませんでした。問題を直して(kitamono case edit など)、もう一度 kitamono sync を実行してください",
+    "sync.check_failed": "検査で {n}件の問題が見つかったため push しませんでした。問題を直して(kitamono check で確かめ、kitamono case amend・case set・resolve などで直せます)、もう一度 kitamono sync を実行してください",
     "sync.conflicted": "他の複製と食い違った記録があるため同期を止めました(push していません): {ids}。kitamono conflicts で内容を確かめ、kitamono resolve {first} --take ours(この複製の値)か --take theirs(他の複製の値)で決めてから、もう一度 kitamono sync を実行してください",
     "sync.unreadable_cases": "読めない案件ファイルがあるため同期を止めました(push していません): {ids}。kitamono case edit {first} で直してから、もう一度 kitamono sync を実行してください",
     "sync.files_conflicted": "マージできなかったファイルがあるため同期を止めました(push していません): {paths}。上の説明に沿って直してから、もう一度 kitamono sync を実行してください",
