@@ -277,3 +277,22 @@ def test_a_refused_event_is_explained_in_words_staff_use(repo, run, new_case):
     case_id = new_case()
     result = run("case", "follow-up", case_id, "--date", "2019-06-01")
     assert result.stderr == "エラー: この記録: 支援開始 (start) より前に「フォローアップ」は記録できません\n"
+
+
+@pytest.mark.parametrize(
+    ("title", "field", "fits"),
+    [
+        ("木製品の強度試験", "ものづくり関連", True),  # 紋別's strategy line 「…林業・木材・木製品製造分野」 names it
+        ("金属部品の加工精度の改善", "ものづくり関連", False),  # no line of 紋別's plan names metal parts
+        ("ホタテの加工品開発", "食料品製造関連", True),  # the food line, by its field
+    ],
+)
+def test_plan_fit_reads_the_strategy_lines_words_as_well_as_their_fields(repo, run, title, field, fits):
+    result = run("case", "new", "--no-input", "--company", "株式会社オホーツク工房", "--municipality", "紋別市",
+                 "--title", title, "--received-on", "2026-11-02", "--channel", "電話", "--field", field)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    warned = "活用戦略に含まれていません" in result.stderr
+    assert warned is not fits
+    shown = run("case", "show", result.stdout.strip(), "--format", "plain").stdout
+    plan_line = next(line for line in shown.splitlines() if line.startswith("基本計画"))
+    assert plan_line.split()[1:] == (["紋別市"] if fits else ["紋別市(分野が計画外)"])

@@ -167,10 +167,41 @@ def field_guess(text: str, reference: Reference, title: str | None = None) -> Fi
     return FieldGuess(first, words, (first, second))
 
 
-def plan_fit(case_field: str, municipality: str, reference: Reference) -> tuple[list[str], bool]:
-    """The basic plans covering the municipality, and whether any includes the field."""
-    plans = reference.plans_for(municipality)
-    return [p.id for p in plans], any(case_field in p.fields for p in plans)
+@dataclass(frozen=True)
+class PlanFit:
+    plans: tuple[str, ...]  # the basic plans covering the municipality
+    fits: bool  # whether one of them has a strategy the case fits
+    plan: str | None = None  # the plan that fits (else the first plan)
+    strategy: str | None = None  # the strategy line that fits
+    words: tuple[str, ...] = ()  # the line's own words found in the text (empty: fits by its field)
+
+
+def basic_plan_fit(field_id: str, municipality: str, ref: Reference, text: str = "") -> PlanFit:
+    """The municipality's basic plans, and the strategy line the case fits: one whose own words
+    (``words``) the text names, else one whose fields include the case's field."""
+    plans = ref.plans_for(municipality)
+    haystack = unicodedata.normalize("NFKC", text).casefold()
+    by_field: PlanFit | None = None
+    for plan in plans:
+        for strategy in plan.strategies:
+            words = tuple(w for w in strategy.words if unicodedata.normalize("NFKC", w).casefold() in haystack)
+            if words:
+                return PlanFit(tuple(p.id for p in plans), True, plan.id, strategy.text, words)
+            if by_field is None and field_id in strategy.fields:
+                by_field = PlanFit(tuple(p.id for p in plans), True, plan.id, strategy.text)
+    return by_field or PlanFit(tuple(p.id for p in plans), False, plans[0].id if plans else None)
+
+
+def plan_fit(case_field: str, municipality: str, reference: Reference, text: str = "") -> tuple[list[str], bool]:
+    """The basic plans covering the municipality, and whether the case fits one of them: by a
+    strategy line's own words in the case's ``text`` (its title and summary), or by its field."""
+    fit = basic_plan_fit(case_field, municipality, reference, text)
+    return list(fit.plans), fit.fits
+
+
+def case_text(case: CaseLike) -> str:
+    """What a case says of itself, as routing and plan fit read it: its title and its summary."""
+    return f"{case.title}\n{case.summary}"
 
 
 # --- the rules -----------------------------------------------------------------------------------

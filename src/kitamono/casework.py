@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from kitamono import store
 from kitamono.caseio import load_case_file, parse_case_text, read_case_text, validation_message
-from kitamono.cases import add_event, in_date_order, plan_fit, suggest_field
+from kitamono.cases import add_event, case_text, in_date_order, plan_fit, suggest_field
 from kitamono.checks import check_case
 from kitamono.errors import CaseRuleError, DataError, FieldError, InputError, KitamonoError
 from kitamono.fiscal import fiscal_year, format_fiscal_year, fy_bounds, parse_date
@@ -125,7 +125,7 @@ def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
     warnings: list[str] = []
     if new.field is None:
         warnings.append(t("case.field_suggested", field=_field_name(case_field, ref)))
-    plans, fits = plan_fit(case_field, municipality, ref)
+    plans, fits = plan_fit(case_field, municipality, ref, case_text(case))
     if not plans:
         warnings.append(t("case.no_plan", municipality=municipality))
     elif not fits and case_field != "other":

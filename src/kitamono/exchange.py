@@ -242,14 +242,14 @@ def _json_cell(items: list[Any]) -> str | None:
 
 def _derived_values(case: Case, ref: Reference, as_of: date) -> dict[str, Any]:
     """The computed columns: what a coordinator filters on, worked out as ``case list`` does."""
-    from kitamono.cases import last_contact, lead, plan_fit, start_event, status
+    from kitamono.cases import case_text, last_contact, lead, plan_fit, start_event, status
     from kitamono.fiscal import format_period
     from kitamono.followup import obligations
 
     municipality = ref.municipalities.get(case.company.municipality)
     started = start_event(case)
     owed = [o for o in obligations(case, ref.targets, as_of) if o.state in ("overdue", "due", "upcoming")]
-    plans, fits = plan_fit(case.field, case.company.municipality, ref)
+    plans, fits = plan_fit(case.field, case.company.municipality, ref, case_text(case))
     fit = "yes" if fits else "other_field" if plans else "no_plan"
     return {
         "subprefecture": municipality.subprefecture if municipality else None,

@@ -275,9 +275,9 @@ def case_list_report(
 def case_show_report(case: Case, ref: Reference, with_contacts: bool = False) -> Report:
     """One case as people read it (item and value, its conflicts, its history); its JSON is the
     case record itself, with its status and lead (``case_json``)."""
-    from kitamono.cases import lead, plan_fit, status
+    from kitamono.cases import case_text, lead, plan_fit, status
 
-    plans, fits = plan_fit(case.field, case.company.municipality, ref)
+    plans, fits = plan_fit(case.field, case.company.municipality, ref, case_text(case))
     plan_names = "、".join(ref.plans[p].name for p in plans) or t("case.no_plan_short")
     pairs: list[tuple[str, object]] = [
         (t("col.id"), case.id),

@@ -46,7 +46,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kitamono.cases import add_event, counted_events, field_guess, start_event, status
+from kitamono.cases import (
+    PlanFit,
+    add_event,
+    basic_plan_fit,
+    case_text,
+    counted_events,
+    field_guess,
+    start_event,
+    status,
+)
 from kitamono.errors import DataError, InputError
 from kitamono.i18n import catalogue, label, lang, t
 from kitamono.models import (
@@ -112,15 +121,6 @@ class Reason:
 
     def __str__(self) -> str:
         return f"{self.clause}: {self.text}" if self.clause else self.text
-
-
-@dataclass(frozen=True)
-class PlanFit:
-    plans: tuple[str, ...]  # the basic plans covering the municipality
-    fits: bool  # whether one of them has a strategy the case fits
-    plan: str | None = None  # the plan that fits (else the first plan)
-    strategy: str | None = None  # the strategy line that fits
-    words: tuple[str, ...] = ()  # the line's own words found in the text (empty: fits by its field)
 
 
 @dataclass(frozen=True)
@@ -389,22 +389,6 @@ def universities(ref: Reference, subprefecture: str, field_id: str) -> list[tupl
     if any(rank == 0 for rank, *_ in found):
         found = [item for item in found if item[0] != 1]
     return [(inst, where) for _, _, inst, where in sorted(found, key=lambda item: item[:2])]
-
-
-def basic_plan_fit(field_id: str, municipality: str, ref: Reference, text: str = "") -> PlanFit:
-    """The municipality's basic plans, and the strategy line the case fits: one whose own words
-    (``words``) the text names, else one whose fields include the case's field."""
-    plans = ref.plans_for(municipality)
-    haystack = _norm(text)
-    by_field: PlanFit | None = None
-    for plan in plans:
-        for strategy in plan.strategies:
-            words = tuple(w for w in strategy.words if _norm(w) in haystack)
-            if words:
-                return PlanFit(tuple(p.id for p in plans), True, plan.id, strategy.text, words)
-            if by_field is None and field_id in strategy.fields:
-                by_field = PlanFit(tuple(p.id for p in plans), True, plan.id, strategy.text)
-    return by_field or PlanFit(tuple(p.id for p in plans), False, plans[0].id if plans else None)
 
 
 def subsidy_programme(
@@ -780,7 +764,7 @@ def _plan(ctx: _Context) -> PlanFit:
 def route_case(case: Case, ref: Reference, today: date | None = None, team: bool = False) -> Routing:
     """The suggestion for a logged case: its own needs, bank, company and history of referrals
     (``today`` None: how long it has waited is not looked at); ``team``: staff ask for a team."""
-    text = f"{case.title}\n{case.summary}"
+    text = case_text(case)
     recognised = [m.need for m in recognise_needs(text, ref, case.title)]
     # Needs that are exactly what the text says were recognised at logging: route them as such
     # (words and order from the text); anything else was chosen by staff and keeps its order.
