@@ -458,7 +458,7 @@ class EventChanges:
     """What ``case amend`` changes in an event, as the user typed it (None: left as it is)."""
 
     date: date | None = None
-    by: str | None = None
+    by: str | None = None  # institutions (by, to, lead, supporting, members): an id or a short name
     to: str | None = None
     lead: str | None = None
     supporting: list[str] | None = None
@@ -473,11 +473,11 @@ class CaseFields:
 
     title: str | None = None
     company: str | None = None
-    municipality: str | None = None
+    municipality: str | None = None  # a name (帯広市) or a code (012076)
     summary: str | None = None
-    field: str | None = None
-    needs: list[str] | None = None
-    bank: str | None = None  # "" removes the bank
+    field: str | None = None  # an id of models.CASE_FIELDS
+    needs: list[str] | None = None  # ids of models.COMPETENCES
+    bank: str | None = None  # an institution's id or name; "" removes the bank
     approved_project: date | None = None
 
 

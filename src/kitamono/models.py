@@ -445,9 +445,9 @@ class Recorded(Strict):
     """Who recorded one side of a conflict and when: the commit that brought it (its
     institution, its author, its day), or the side's own event when git cannot say."""
 
-    institution: Line | None = None
-    person: Line | None = None
-    on: date | None = None
+    institution: Line | None = None  # the commit's institution trailer, or the event's ``by``
+    person: Line | None = None  # the commit's author (git's user name); none from an event
+    on: date | None = None  # the commit's day, or the event's
 
 
 class Decision(Strict):
