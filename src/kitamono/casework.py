@@ -458,7 +458,7 @@ class EventChanges:
     """What ``case amend`` changes in an event, as the user typed it (None: left as it is)."""
 
     date: date | None = None
-    by: str | None = None  # institutions (by, to, lead, supporting, members): an id or a short name
+    by: str | None = None  # institutions (by, to, lead, supporting, members): an id or a name
     to: str | None = None
     lead: str | None = None
     supporting: list[str] | None = None
