@@ -25,7 +25,7 @@ SOURCE = Path(kitamono.__file__).parent
 ENTRY_POINTS = ("__main__.py", "launch.py")
 CORE = [p for p in SOURCE.rglob("*.py") if "cli" not in p.relative_to(SOURCE).parts and p.name not in ENTRY_POINTS]
 #: Modules (and packages) that compute without touching the disk.
-PURE = {"models", "fiscal", "cases", "checks", "listings", "routing", "followup", "reports", "merge", "i18n"}
+PURE = {"models", "records", "fiscal", "cases", "checks", "listings", "routing", "followup", "reports", "merge", "i18n"}
 
 #: The layers, lowest first. A module imports only from its own layer or those below; a module
 #: named here exactly is placed by that name, any other by the longest ``package.*`` that holds it.
@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("kitamono", "kitamono.errors", "kitamono.ids", "kitamono.controls", "kitamono.locale",
                      "kitamono.locale.*")),
     ("messages", ("kitamono.i18n",)),
-    ("records", ("kitamono.models", "kitamono.fiscal")),
+    ("records", ("kitamono.models", "kitamono.records", "kitamono.fiscal")),  # records: the index's CaseRecord
     ("files", ("kitamono.caseio", "kitamono.sheets", "kitamono.gitsync.git")),  # YAML and case text; sheets; git
     ("store", ("kitamono.store",)),  # the case folder, its lock, the only writer
     ("caches", ("kitamono.cache",)),  # file stamps, the racy-clean rule, the safe unpickler

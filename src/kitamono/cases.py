@@ -19,7 +19,7 @@ there before; events are numbered 1, 2, 3 … in the file's (date) order, voided
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -225,7 +225,8 @@ def event_problems(
     def problem(index: int, key: str, **values: object) -> None:
         problems.append((index, t(key, **values)))
 
-    for index, event in enumerate(case.events):
+    events: Sequence[EventLike] = case.events  # a list or a tuple of either kind
+    for index, event in enumerate(events):
         where = t("word.event") if index == named else (
             t("correct.event_number", number=index + 1) if numbered else f"events[{index}]"
         )

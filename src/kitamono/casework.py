@@ -240,6 +240,15 @@ class EventInput:
     follow_up_waiver: str | None = None  # closed: why the follow-ups still owed are waived
 
 
+def acting_institution(by: str | None, own: str | None) -> str:
+    """Who records or decides: the institution given as ``by`` (an id or short name), else this
+    clone's own (``own``); a FieldError on ``by`` when neither is known."""
+    actor = by or own
+    if not actor:
+        raise FieldError(t("case.missing_by"), "by")
+    return actor
+
+
 def event_from_input(given: EventInput, ref: Reference, today: date, own: str | None) -> Event:
     """The Event the user means: dates parsed, institutions named by id; a FieldError names the
     value that is not acceptable (``own`` is this clone's institution, the default ``by``)."""
@@ -256,9 +265,7 @@ def event_from_input(given: EventInput, ref: Reference, today: date, own: str | 
         except InputError as error:
             raise FieldError(str(error), "outcome_kind") from None
 
-    actor = given.by or own
-    if not actor:
-        raise FieldError(t("case.missing_by"), "by")
+    actor = acting_institution(given.by, own)
     try:
         when = parse_date(given.date, today=today) if given.date else today
     except InputError as error:
@@ -451,7 +458,7 @@ class EventChanges:
     """What ``case amend`` changes in an event, as the user typed it (None: left as it is)."""
 
     date: date | None = None
-    by: str | None = None
+    by: str | None = None  # institutions (by, to, lead, supporting, members): an id or a name
     to: str | None = None
     lead: str | None = None
     supporting: list[str] | None = None
@@ -466,11 +473,11 @@ class CaseFields:
 
     title: str | None = None
     company: str | None = None
-    municipality: str | None = None
+    municipality: str | None = None  # a name (帯広市) or a code (012076)
     summary: str | None = None
-    field: str | None = None
-    needs: list[str] | None = None
-    bank: str | None = None  # "" removes the bank
+    field: str | None = None  # an id of models.CASE_FIELDS
+    needs: list[str] | None = None  # ids of models.COMPETENCES
+    bank: str | None = None  # an institution's id or name; "" removes the bank
     approved_project: date | None = None
 
 

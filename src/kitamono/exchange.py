@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -1129,6 +1129,11 @@ def fingerprint(case: Case) -> tuple[Any, ...]:
 # --- planning and applying an import --------------------------------------------------------------
 
 
+#: What import does with a row: add it, leave it (unchanged: the case is there already; duplicate:
+#: the same case as an earlier row), or nothing because it has problems (error).
+PlanAction = Literal["add", "unchanged", "duplicate", "error"]
+
+
 @dataclass(frozen=True)
 class Planned:
     """What import does with one row: add it (under its own id, or a new one), leave it, or
@@ -1136,7 +1141,7 @@ class Planned:
 
     row: int
     case: Case | None
-    action: str  # "add", "unchanged", "duplicate" (the same case as an earlier row) or "error"
+    action: PlanAction
     mint: str | None = None  # the prefix of the new id minted for it; None: it keeps its own id
     existing: str | None = None  # the case it matched, when unchanged
     same_as: int | None = None  # the earlier row, when a duplicate
@@ -1149,25 +1154,13 @@ class ImportPlan:
     rows: list[Planned]
     file_problems: list[str] = field(default_factory=list)
 
-    @property
-    def added(self) -> list[Planned]:
-        return [p for p in self.rows if p.action == "add"]
-
-    @property
-    def unchanged(self) -> list[Planned]:
-        return [p for p in self.rows if p.action == "unchanged"]
-
-    @property
-    def duplicates(self) -> list[Planned]:
-        return [p for p in self.rows if p.action == "duplicate"]
-
-    @property
-    def errors(self) -> list[Planned]:
-        return [p for p in self.rows if p.action == "error"]
+    def of(self, action: PlanAction) -> list[Planned]:
+        """The rows planned for ``action``, in the sheet's order."""
+        return [p for p in self.rows if p.action == action]
 
     @property
     def problems(self) -> list[str]:
-        return [*self.file_problems, *(problem for p in self.errors for problem in p.problems)]
+        return [*self.file_problems, *(problem for p in self.of("error") for problem in p.problems)]
 
 
 def _same(existing: Case, incoming: Case) -> bool:
@@ -1296,7 +1289,7 @@ def apply_import(repo: store.Repository, plan: ImportPlan) -> list[Case]:
 
     created: list[Case] = []
     try:
-        for item in plan.added:
+        for item in plan.of("add"):
             assert item.case is not None
             if item.mint is not None:
                 created.append(store.create_case(repo, item.case, item.mint, fiscal_year(item.case.received_on)))
@@ -1339,7 +1332,7 @@ def import_file(repo: store.Repository, path: Path, ref: Reference, today: date,
         return plan
 
     plan = planned()
-    if dry_run or not plan.added:
+    if dry_run or not plan.of("add"):
         return ImportResult(source, plan, [])
     with store.write_lock(repo):  # planned again: no other writer between the check and the last write
         plan = planned()

@@ -228,26 +228,14 @@ class PeriodCount:
     target_new: int | None
     target_continuing: int | None
     target_total: int | None
-    new_ids: tuple[str, ...]
-    continuing_ids: tuple[str, ...]
-    expected_ids: tuple[str, ...]
+    new_ids: tuple[str, ...]  # the cases started in the period
+    continuing_ids: tuple[str, ...]  # the cases followed up in it
+    expected_ids: tuple[str, ...]  # the cases whose follow-up falls in it
     state: PeriodState
-
-    @property
-    def new(self) -> int:
-        return len(self.new_ids)
-
-    @property
-    def continuing(self) -> int:
-        return len(self.continuing_ids)
-
-    @property
-    def expected_continuing(self) -> int:
-        return len(self.expected_ids)
-
-    @property
-    def total(self) -> int:
-        return self.new + self.continuing
+    new: int  # how many of each
+    continuing: int
+    expected_continuing: int
+    total: int  # new + continuing
 
     @property
     def gap(self) -> int | None:
@@ -317,7 +305,16 @@ def count_targets(
         expected = [c for p in earlier for c in started[p]]
         first, last = period_bounds(period)
         continuing = [c for c in expected if first_between(contacts[id(c)], first, last) is not None]
-        row = PeriodCount(
+        total = len(started[period]) + len(continuing)
+        if as_of < first:
+            state: PeriodState = "future"
+        elif not in_plan:
+            state = "actual_only"
+        elif as_of < last:
+            state = "in_progress"
+        else:
+            state = "met" if total >= (spec.total if spec else 0) else "missed"
+        rows.append(PeriodCount(
             label=spec.label if spec else f"{period[0]}年度",
             fiscal_years=period,
             in_plan=in_plan,
@@ -327,21 +324,10 @@ def count_targets(
             new_ids=tuple(sorted(c.id for c in started[period])),
             continuing_ids=tuple(sorted(c.id for c in continuing)),
             expected_ids=tuple(sorted(c.id for c in expected)),
-            state="future",
-        )
-        if as_of < first:
-            state: PeriodState = "future"
-        elif not in_plan:
-            state = "actual_only"
-        elif as_of < last:
-            state = "in_progress"
-        else:
-            state = "met" if row.total >= (row.target_total or 0) else "missed"
-        rows.append(_with_state(row, state))
+            state=state,
+            new=len(started[period]),
+            continuing=len(continuing),
+            expected_continuing=len(expected),
+            total=total,
+        ))  # fmt: skip
     return TargetCount(as_of, rows[: len(plan_periods)], rows[len(plan_periods) :], targets.total, institution)
-
-
-def _with_state(row: PeriodCount, state: PeriodState) -> PeriodCount:
-    from dataclasses import replace
-
-    return replace(row, state=state)

@@ -47,12 +47,13 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from kitamono import __version__, cache
 from kitamono.caseio import load_case_file
 from kitamono.errors import DataError
 from kitamono.i18n import t
+from kitamono.records import CaseRecord, CompanyRecord, ConflictRecord, CorrectionRaw, EventRecord
 from kitamono.store import Repository, scan_cases
 
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
@@ -66,61 +67,6 @@ DELTA_NAME = "index-delta.pickle"
 DELTA_MIN = 256
 #: Below this many files to parse, one process is faster than starting workers.
 PARALLEL_FROM = 400
-
-
-#: A correction as stored: (by, date, reason, ((field, old, new), …)), lists as tuples.
-CorrectionRaw = tuple[str, date, str | None, tuple[tuple[str, Any, Any], ...]]
-#: A void or a withdrawal as stored: (by, date, reason).
-MarkRaw = tuple[str, date, str]
-
-
-class CompanyRecord(NamedTuple):
-    name: str
-    municipality: str
-    bank: str | None
-
-
-class EventRecord(NamedTuple):
-    type: str
-    date: date
-    by: str
-    to: str | None
-    lead: str | None
-    supporting: tuple[str, ...]
-    members: tuple[str, ...]
-    outcome: str | None
-    note: str | None
-    outcome_kind: str | None = None
-    follow_up_waiver: str | None = None
-    voided: MarkRaw | None = None  # (by, date, reason) of a void; None when the event counts
-    amendments: tuple[CorrectionRaw, ...] = ()
-
-
-class ConflictRecord(NamedTuple):
-    field: str
-    ours: str | None
-    theirs: str | None
-
-
-class CaseRecord(NamedTuple):
-    """A case as reports need it: all of ``models.Case`` but ``contact``."""
-
-    id: str
-    demo: bool
-    received_on: date
-    received_by: str
-    channel: str
-    company: CompanyRecord
-    title: str
-    summary: str
-    field: str
-    needs: tuple[str, ...]
-    approved_project: date | None
-    events: tuple[EventRecord, ...]
-    conflicts: tuple[ConflictRecord, ...]
-    withdrawn: MarkRaw | None  # (by, date, reason) of a withdrawal; None when it counts
-    changes: tuple[CorrectionRaw, ...]
-    contact: None = None
 
 
 # --- the stored form: plain tuples --------------------------------------------------------------------

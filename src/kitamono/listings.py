@@ -8,12 +8,12 @@ into the name people read (``hro`` -> 道総研).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from kitamono.i18n import label, t
-from kitamono.models import FIELD_IDS, SUBPREFECTURES, Case, CaseLike, Contact, Correction, Event, Mark
+from kitamono.models import FIELD_IDS, SUBPREFECTURES, Case, CaseLike, Correction, Event, Mark
 from kitamono.reference import Reference
 from kitamono.reports.needs import Needs
 from kitamono.reports.rows import ABSENT, Column, Keyed, Report, Rows, Table
@@ -232,11 +232,8 @@ def involved(case: CaseLike) -> set[str]:
     return found
 
 
-class ListedCase(CaseLike, Protocol):
-    """A case as ``case list`` reads it: an index record, or a full ``Case`` when contacts are shown."""
-
-    @property
-    def contact(self) -> Contact | None: ...
+#: A case as ``case list`` reads it: an index record, or a full ``Case`` when contacts are shown.
+ListedCase = CaseLike
 
 
 def case_list_report(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -95,7 +95,7 @@ def merge_cases(base: Case | None, ours: Case, theirs: Case) -> MergeResult:
                 {"field": key, "ours": describe_value(mine), "theirs": describe_value(other)}, context=STORED
             ))  # fmt: skip
     base_events = base.events if base else []
-    ours_added, theirs_added = _added(base_events, ours.events), _added(base_events, theirs.events)
+    ours_added, theirs_added = added_events(base_events, ours.events), added_events(base_events, theirs.events)
     withdrawn = _withdrawn_against_records(base_leaves.get("withdrawn"), ours, theirs, ours_added, theirs_added)
     if withdrawn is not None:
         merged["withdrawn"] = ours.withdrawn  # this clone's side stays until a person decides
@@ -133,8 +133,8 @@ def conflict_key(conflict: Conflict) -> str:
 # --- histories that break only once joined --------------------------------------------------------
 
 
-def _added(base: list[Event], side: list[Event]) -> list[Event]:
-    """The events of ``side`` beyond those of ``base`` (as multisets)."""
+def added_events(base: Sequence[Event], side: Sequence[Event]) -> list[Event]:
+    """The events of ``side`` beyond those of ``base`` (as multisets, in ``side``'s order)."""
     budget = Counter(record_key(e) for e in base)
     added = []
     for event in side:

@@ -18,17 +18,17 @@ Strict, immutable Pydantic models and the closed vocabularies they use. No I/O, 
 
 from __future__ import annotations
 
-import datetime
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from kitamono.controls import NOT_IN_LINE, NOT_IN_TEXT, visible
 from kitamono.ids import parse_case_id
+from kitamono.records import CaseRecord, EventRecord
 
 # --- vocabularies ---------------------------------------------------------------------------------
 
@@ -96,6 +96,17 @@ SHEET_COLUMNS: tuple[str, ...] = SheetColumn.__args__  # type: ignore[attr-defin
 ASCII_ID = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)  # the whole id: used with fullmatch
 
 
+def ascii_id(value: str) -> str:
+    """``value`` when it is a whole ``ASCII_ID``; a validation error otherwise."""
+    if not ASCII_ID.fullmatch(value):
+        raise ValueError("id must be lower-case ascii letters, digits and _")
+    return value
+
+
+#: The id of an institution, a basic plan or an outcome kind: lower-case ascii letters, digits and _.
+AsciiId = Annotated[str, AfterValidator(ascii_id)]
+
+
 class Strict(BaseModel):
     """Unknown keys are errors and records never change once made."""
 
@@ -133,7 +144,7 @@ class SupportField(Strict):
 class Institution(Strict):
     """A body the plan names: support institution, network participant, government, …"""
 
-    id: str
+    id: AsciiId
     name: str
     short_name: str
     kind: InstitutionKind
@@ -151,13 +162,6 @@ class Institution(Strict):
     note: str | None = None
     override: bool = Field(default=False, exclude=True)
 
-    @field_validator("id")
-    @classmethod
-    def _ascii_id(cls, value: str) -> str:
-        if not ASCII_ID.fullmatch(value):
-            raise ValueError("id must be lower-case ascii letters, digits and _")
-        return value
-
     @property
     def whole_hokkaido(self) -> bool:
         return ALL_HOKKAIDO in self.area
@@ -174,20 +178,13 @@ class Strategy(Strict):
 class BasicPlan(Strict):
     """A municipality's 基本計画 as listed in the plan's appendix (or added later)."""
 
-    id: str
+    id: AsciiId
     name: str
     municipalities: list[str] = Field(min_length=1)
     agreed_on: date
     strategies: list[Strategy] = Field(min_length=1)
     note: str | None = None
     override: bool = Field(default=False, exclude=True)
-
-    @field_validator("id")
-    @classmethod
-    def _ascii_id(cls, value: str) -> str:
-        if not ASCII_ID.fullmatch(value):
-            raise ValueError("id must be lower-case ascii letters, digits and _")
-        return value
 
     @property
     def fields(self) -> list[str]:
@@ -200,18 +197,11 @@ class OutcomeKind(Strict):
     """A kind of outcome a closed case had (事業化, 販路拡大, …): data/outcomes.yaml, for the
     review's verification of effects (3(2)④)."""
 
-    id: str
+    id: AsciiId
     name: str
     name_en: str | None = None  # the name with KITAMONO_LANG=en
     description: str | None = None
     override: bool = Field(default=False, exclude=True)
-
-    @field_validator("id")
-    @classmethod
-    def _ascii_id(cls, value: str) -> str:
-        if not ASCII_ID.fullmatch(value):
-            raise ValueError("id must be lower-case ascii letters, digits and _")
-        return value
 
 
 class PlanSummary(Strict):
@@ -455,9 +445,9 @@ class Recorded(Strict):
     """Who recorded one side of a conflict and when: the commit that brought it (its
     institution, its author, its day), or the side's own event when git cannot say."""
 
-    institution: Line | None = None
-    person: Line | None = None
-    on: date | None = None
+    institution: Line | None = None  # the commit's institution trailer, or the event's ``by``
+    person: Line | None = None  # the commit's author (git's user name); none from an event
+    on: date | None = None  # the commit's day, or the event's
 
 
 class Decision(Strict):
@@ -524,87 +514,11 @@ class Case(Strict):
 # --- what reading a case needs ----------------------------------------------------------------------
 #
 # A command reads cases either as ``Case`` models (from their files) or as the index's records
-# (``index.CaseRecord``: the same attributes, tuples for lists, no contact details). The functions
-# that only read a case (its status, its rules, the reports) take either, and say so with these.
+# (``records.CaseRecord``: the same attributes, tuples for lists, marks and corrections as plain
+# tuples, no contact details). The functions that only read a case (its status, its rules, the
+# reports) take either, and say so with these.
 
-
-class CompanyLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def municipality(self) -> str: ...
-    @property
-    def bank(self) -> str | None: ...
-
-
-class EventLike(Protocol):
-    @property
-    def type(self) -> str: ...
-    @property
-    def date(self) -> datetime.date: ...
-    @property
-    def by(self) -> str: ...
-    @property
-    def to(self) -> str | None: ...
-    @property
-    def lead(self) -> str | None: ...
-    @property
-    def supporting(self) -> Sequence[str]: ...
-    @property
-    def members(self) -> Sequence[str]: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def note(self) -> str | None: ...
-    @property
-    def outcome_kind(self) -> str | None: ...
-    @property
-    def follow_up_waiver(self) -> str | None: ...
-    @property
-    def voided(self) -> object | None: ...  # None when the event counts
-    @property
-    def amendments(self) -> Sequence[object]: ...
-
-
-class ConflictLike(Protocol):
-    @property
-    def field(self) -> str: ...
-    @property
-    def ours(self) -> str | None: ...
-    @property
-    def theirs(self) -> str | None: ...
-
-
-class CaseLike(Protocol):
-    """A case as the pure functions read it: a ``Case`` or an ``index.CaseRecord`` (no contact)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def demo(self) -> bool: ...
-    @property
-    def received_on(self) -> datetime.date: ...
-    @property
-    def received_by(self) -> str: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def company(self) -> CompanyLike: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def summary(self) -> str: ...
-    @property
-    def field(self) -> str: ...
-    @property
-    def needs(self) -> Sequence[str]: ...
-    @property
-    def approved_project(self) -> datetime.date | None: ...
-    @property
-    def events(self) -> Sequence[EventLike]: ...
-    @property
-    def conflicts(self) -> Sequence[ConflictLike]: ...
-    @property
-    def withdrawn(self) -> object | None: ...  # None when the case counts
-    @property
-    def changes(self) -> Sequence[object]: ...
+#: A case as the pure functions read it: a ``Case`` or the index's ``CaseRecord``.
+CaseLike: TypeAlias = Case | CaseRecord
+#: One of its events: an ``Event`` or an ``EventRecord``.
+EventLike: TypeAlias = Event | EventRecord

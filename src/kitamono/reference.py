@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -96,11 +97,9 @@ class Reference:
     def institution(self, key: str) -> Institution:
         """An institution by id or by its exact short (or official) name."""
         key = key.strip()
-        if key in self.institutions:
-            return self.institutions[key]
-        for inst in self.institutions.values():
-            if key in (inst.short_name, inst.name):
-                return inst
+        found = by_id_or_name(self.institutions, key, lambda inst: (inst.short_name, inst.name))
+        if found is not None:
+            return found
         names = [i.short_name for i in self.institutions.values()] + list(self.institutions)
         near = difflib.get_close_matches(key, names, n=3, cutoff=0.4)
         raise InputError(t("ref.unknown_institution", value=key, near=_near(near)))
@@ -108,11 +107,9 @@ class Reference:
     def municipality(self, name: str) -> Municipality:
         """A municipality by name (``帯広市``) or code (``012076``), with near names on a miss."""
         name = name.strip()
-        if name in self.municipalities:
-            return self.municipalities[name]
-        for m in self.municipalities.values():
-            if name == m.code or name == m.code[:5]:
-                return m
+        found = by_id_or_name(self.municipalities, name, lambda m: (m.code, m.code[:5]))  # keyed by name
+        if found is not None:
+            return found
         near = difflib.get_close_matches(name, list(self.municipalities), n=3, cutoff=0.3)
         near += [n for n in self.municipalities if name and name in n and n not in near][:3]
         raise InputError(t("ref.unknown_municipality", value=name, near=_near(near)))
@@ -123,11 +120,9 @@ class Reference:
 
     def plan(self, key: str) -> BasicPlan:
         key = key.strip()
-        if key in self.plans:
-            return self.plans[key]
-        for p in self.plans.values():
-            if key == p.name:
-                return p
+        found = by_id_or_name(self.plans, key, lambda plan: (plan.name,))
+        if found is not None:
+            return found
         near = difflib.get_close_matches(key, list(self.plans), n=3)
         raise InputError(t("ref.unknown_plan", value=key, near=_near(near)))
 
@@ -150,11 +145,9 @@ class Reference:
     def outcome_kind(self, key: str) -> OutcomeKind:
         """An outcome kind by id (``commercialised``) or name (``事業化``), with near names on a miss."""
         key = key.strip()
-        if key in self.outcomes:
-            return self.outcomes[key]
-        for kind in self.outcomes.values():
-            if key in (kind.name, kind.name_en):
-                return kind
+        found = by_id_or_name(self.outcomes, key, lambda kind: (kind.name, kind.name_en))
+        if found is not None:
+            return found
         kinds = t("list.sep").join(f"{self.outcome_name(k.id)} ({k.id})" for k in self.outcomes.values())
         raise InputError(t("ref.unknown_outcome_kind", value=key, kinds=kinds))
 
@@ -204,6 +197,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
 def squash(text: str) -> str:
     """What two spellings of a word have in common: NFKC, no spaces, any case (ＴＥＬ = tel)."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def by_id_or_name(records: dict[str, M], key: str, names: Callable[[M], Iterable[str | None]]) -> M | None:
+    """The record whose key in ``records`` is ``key``, else the first that ``names`` calls ``key``."""
+    if key in records:
+        return records[key]
+    return next((record for record in records.values() if key in names(record)), None)
 
 
 def _near(names: list[str]) -> str:
@@ -326,18 +326,13 @@ def _load_reference(extra_dir: Path | None = None) -> Reference:
         routing_path = extra_dir / "routing.yaml"
     routing = _model(routing_path, RoutingRules, read_yaml(routing_path)) if routing_path.is_file() else None
 
-    words = {kind: _builtin_words(kind, ids) for kind, ids in CHOICES.items()}
+    words = {kind: builtin_words(kind, ids) for kind, ids in CHOICES.items()}
     for folder in dirs:
         path = folder / "words.yaml"
         if path.is_file():
             _add_words(path, words)
 
-    column_names = {squash(key): key for key in SHEET_COLUMNS}
-    for language in ("ja", "en"):
-        for key in SHEET_COLUMNS:
-            text = catalogue(language).get(f"exchange.col.{key}")
-            if text:
-                column_names.setdefault(squash(text), key)
+    column_names = builtin_words("exchange.col", SHEET_COLUMNS)  # a column's key, or its heading in either language
     total_words: list[str] = []
     for folder in dirs:
         path = folder / "columns.yaml"
@@ -383,8 +378,9 @@ def _needs_vocabulary(path: Path) -> dict[str, list[str]]:
     return result
 
 
-def _builtin_words(kind: str, ids: tuple[str, ...]) -> dict[str, str]:
-    """A choice's ids and the labels kitamono prints for them, in Japanese and in English."""
+def builtin_words(kind: str, ids: tuple[str, ...]) -> dict[str, str]:
+    """Each id (squashed) and the label kitamono prints for it in Japanese and in English (the
+    catalogues' ``{kind}.{id}``) → the id: a choice's values, a spreadsheet's columns."""
     words = {squash(ident): ident for ident in ids}
     for language in ("ja", "en"):
         for ident in ids:

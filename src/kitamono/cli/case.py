@@ -48,6 +48,11 @@ CaseIdArg = Annotated[
     str, typer.Argument(help=t("arg.case_id"), metavar="ID", show_default=False, autocompletion=complete.case_ids)
 ]
 ContactsOpt = Annotated[bool, typer.Option("--with-contacts", help=t("opt.with_contacts"))]
+#: A case's own fields, as ``case new`` takes them and ``case set`` changes them.
+CompanyOpt = Annotated[str | None, text_option("--company", "opt.company")]
+MunicipalityOpt = Annotated[str | None, text_option("--municipality", "opt.municipality", complete.municipalities)]
+TitleOpt = Annotated[str | None, text_option("--title", "opt.title")]
+SummaryOpt = Annotated[str | None, text_option("--summary", "opt.summary")]
 
 
 def _interactive(no_input: bool) -> bool:
@@ -56,12 +61,10 @@ def _interactive(no_input: bool) -> bool:
 
 @app.command("new", help=t("help.case.new"))
 def new(
-    company: Annotated[str | None, text_option("--company", "opt.company")] = None,
-    municipality: Annotated[
-        str | None, text_option("--municipality", "opt.municipality", complete.municipalities)
-    ] = None,
-    title: Annotated[str | None, text_option("--title", "opt.title")] = None,
-    summary: Annotated[str | None, text_option("--summary", "opt.summary")] = None,
+    company: CompanyOpt = None,
+    municipality: MunicipalityOpt = None,
+    title: TitleOpt = None,
+    summary: SummaryOpt = None,
     received_on: Annotated[str | None, text_option("--received-on", "opt.received_on", metavar="DATE")] = None,
     received_by: Annotated[str | None, text_option("--received-by", "opt.received_by", complete.institutions)] = None,
     channel: Annotated[str | None, choice_option("--channel", "channel", "opt.channel")] = None,

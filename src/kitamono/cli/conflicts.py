@@ -6,13 +6,12 @@ from typing import Annotated
 
 import typer
 
-from kitamono.cli import complete
+from kitamono.cli.case import ByOpt, CaseIdArg
 from kitamono.cli.common import (
     OutputOpt,
     TextFormatOpt,
     auto_commit,
     emit,
-    fail,
     info,
     load_cases,
     reference,
@@ -40,9 +39,7 @@ def conflicts(fmt: TextFormatOpt = None, output: OutputOpt = None) -> None:
 
 
 def resolve(
-    case_id: Annotated[
-        str, typer.Argument(help=t("arg.case_id"), metavar="ID", show_default=False, autocompletion=complete.case_ids)
-    ],
+    case_id: CaseIdArg,
     take: Annotated[
         list[str] | None,
         typer.Option("--take", help=t("resolve.opt_take"), metavar="[ITEM=]ours|theirs", show_default=False),
@@ -51,22 +48,16 @@ def resolve(
         list[str] | None,
         typer.Option("--value", help=t("resolve.opt_value"), metavar="[ITEM=]VALUE", show_default=False),
     ] = None,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            "--by", help=t("opt.by"), metavar="INST", show_default=False, autocompletion=complete.institutions
-        ),
-    ] = None,
+    by: ByOpt = None,
 ) -> None:
     from kitamono import gitsync
+    from kitamono.casework import acting_institution
     from kitamono.reports.conflicts import conflict_subject
 
     repo = repository()
     ref = reference(repo)
-    actor = by or repo.local.institution
-    if not actor:
-        fail(t("case.missing_by"))
-    case, settled = gitsync.resolve(repo, case_id, take or [], value or [], ref, ref.institution(actor).id, today())
+    actor = ref.institution(acting_institution(by, repo.local.institution)).id
+    case, settled = gitsync.resolve(repo, case_id, take or [], value or [], ref, actor, today())
     for conflict in settled:
         took = conflict.decided.took if conflict.decided else "ours"
         info(t("resolve.settled", id=case_id, what=conflict_subject(conflict), took=t(f"resolve.took_{took}")))

@@ -15,15 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kitamono.cli import complete
+from kitamono.cli.case import CaseIdArg, CompanyOpt, MunicipalityOpt, SummaryOpt, TitleOpt
 from kitamono.cli.common import auto_commit, info, reference, repository, split_list, text_option, today
 from kitamono.i18n import t
 
 if TYPE_CHECKING:
     import datetime
 
-CaseIdArg = Annotated[
-    str, typer.Argument(help=t("arg.case_id"), metavar="ID", show_default=False, autocompletion=complete.case_ids)
-]
 NumberArg = Annotated[int, typer.Argument(help=t("correct.arg_number"), metavar="N", show_default=False, min=1)]
 ReasonOpt = Annotated[str, typer.Option("--reason", help=t("correct.opt_reason"), metavar="TEXT", show_default=False)]
 UndoReasonOpt = Annotated[
@@ -100,12 +98,10 @@ def void(
 def set_fields(
     case_id: CaseIdArg,
     reason: ReasonOpt,
-    title: Annotated[str | None, text_option("--title", "opt.title")] = None,
-    company: Annotated[str | None, text_option("--company", "opt.company")] = None,
-    municipality: Annotated[
-        str | None, text_option("--municipality", "opt.municipality", complete.municipalities)
-    ] = None,
-    summary: Annotated[str | None, text_option("--summary", "opt.summary")] = None,
+    title: TitleOpt = None,
+    company: CompanyOpt = None,
+    municipality: MunicipalityOpt = None,
+    summary: SummaryOpt = None,
     field: Annotated[str | None, text_option("--field", "opt.field")] = None,
     needs: Annotated[list[str] | None, typer.Option("--needs", help=t("opt.needs"), show_default=False)] = None,
     bank: Annotated[str | None, text_option("--bank", "correct.opt_bank", complete.institutions)] = None,

@@ -121,18 +121,18 @@ def import_cases(
     if dry_run:
         for line in preview_lines(result.source, plan):
             info(line)
-        info(t("exchange.preview_summary", added=len(plan.added), unchanged=len(plan.unchanged),
-               errors=len(plan.errors)))  # fmt: skip
+        info(t("exchange.preview_summary", added=len(plan.of("add")), unchanged=len(plan.of("unchanged")),
+               errors=len(plan.of("error"))))  # fmt: skip
         if plan.problems:
             fail(t("exchange.preview_problems", n=len(plan.problems)))
         return
     for case in result.created:
         typer.echo(case.id)
-    for line in plan_lines(ImportPlan(plan.duplicates)):
+    for line in plan_lines(ImportPlan(plan.of("duplicate"))):
         info(line)
     unknown = unknown_columns(result.source)
     if unknown and result.created:
         info(t("exchange.kept_unknown", columns="、".join(f"「{name}」" for name in unknown)))
-    info(t("exchange.summary", added=len(result.created), unchanged=len(plan.unchanged)))
+    info(t("exchange.summary", added=len(result.created), unchanged=len(plan.of("unchanged"))))
     if result.created:
         auto_commit(repo, [c.id for c in result.created])

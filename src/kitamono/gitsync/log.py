@@ -17,7 +17,6 @@ report that shows them. The institution is the commit's ``Kitamono-Institution``
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ from kitamono.errors import RepositoryError
 from kitamono.gitsync.clone import TRAILER, case_changes, case_id_of
 from kitamono.gitsync.git import GitError, git_ok, head, is_work_tree, read_blobs, run_git
 from kitamono.i18n import t
-from kitamono.merge import MergeError, header_leaves, merge_sequences, parse_case, record_key
+from kitamono.merge import MergeError, added_events, header_leaves, merge_sequences, parse_case, record_key
 from kitamono.models import Case, Event
 from kitamono.store import CASES_DIR, Repository
 
@@ -169,23 +168,6 @@ _UNREADABLE = object()
 _ABSENT = object()
 
 
-def _event_counts(case: Case) -> Counter[str]:
-    return Counter(record_key(event) for event in case.events)
-
-
-def _added_events(old: Case | None, new: Case) -> list[Event]:
-    """The events of ``new`` beyond those ``old`` had (as multisets, in ``new``'s order)."""
-    budget = _event_counts(old) if old is not None else Counter[str]()
-    added = []
-    for event in new.events:
-        key = record_key(event)
-        if budget[key] > 0:
-            budget[key] -= 1
-        else:
-            added.append(event)
-    return added
-
-
 def _describe(common: dict[str, Any], old_text: str | None, new_text: str | None) -> list[LogEntry]:
     """What one ordinary commit did to one case file."""
     old, new = _case_or_none(old_text), _case_or_none(new_text)
@@ -200,7 +182,7 @@ def _describe(common: dict[str, Any], old_text: str | None, new_text: str | None
         first = new.events[0] if new.events else None
         entries = [LogEntry(**common, change="created", title=title, event=first)]
         return entries + [LogEntry(**common, change="event", event=e, title=title) for e in new.events[1:]]
-    added, removed = _added_events(old, new), _added_events(new, old)
+    added, removed = added_events(old.events, new.events), added_events(new.events, old.events)
     entries = _corrected_events(common, title, added, removed)
     entries += [LogEntry(**common, change="event", event=e, title=title) for e in added]
     entries += [LogEntry(**common, change="event_removed", event=e, title=title) for e in removed]
@@ -273,10 +255,10 @@ def _describe_merge(
     base = base if base is not _UNREADABLE else None
     ours, theirs = parents
     # Events: what the rules of the merge driver would give, against what was committed.
-    joined = merge_sequences(base.events if base else [], ours.events, theirs.events, record_key)
-    expected = new.model_copy(update={"events": joined})
-    entries += [LogEntry(**common, change="event", event=e, title=title) for e in _added_events(expected, new)]
-    entries += [LogEntry(**common, change="event_removed", event=e, title=title) for e in _added_events(new, expected)]
+    expected = merge_sequences(base.events if base else [], ours.events, theirs.events, record_key)
+    entries += [LogEntry(**common, change="event", event=e, title=title) for e in added_events(expected, new.events)]
+    entries += [LogEntry(**common, change="event_removed", event=e, title=title)
+                for e in added_events(new.events, expected)]  # fmt: skip
     old = header_leaves(base) if base else {}
     mine, other = header_leaves(ours), header_leaves(theirs)
     for key, value in header_leaves(new).items():

@@ -18,6 +18,7 @@ from kitamono.fiscal import fiscal_year, format_date, format_fiscal_year, format
 from kitamono.followup import (
     FollowupList,
     Obligation,
+    PeriodCount,
     TargetCount,
     count_targets,
     follow_up_count,
@@ -151,6 +152,34 @@ def share(part: int, whole: int) -> float | None:
     return rounded(100.0 * part / whole) if whole else None
 
 
+def _joint_actual_columns() -> list[Column]:
+    """The joint actual of a period: its total in the table, all three numbers in JSON."""
+    return [
+        Column("joint_actual.new", "joint_actual.new", only="json"),
+        Column("joint_actual.continuing", "joint_actual.continuing", only="json"),
+        Column("joint_actual.total", t("reports.col.joint_actual"), numeric=True),
+    ]
+
+
+def _joint_actual(joint: PeriodCount) -> list[Any]:
+    return [joint.new, joint.continuing, joint.total]
+
+
+def _own_part_columns(name: str) -> list[Column]:
+    """One institution's part of a period's joint actual (``name``: its short name), and its share."""
+    return [
+        Column("actual.new", t("reports.col.own_new", name=name), numeric=True),
+        Column("expected_continuing", t("reports.col.own_expected", name=name), numeric=True),
+        Column("actual.continuing", t("reports.col.own_continuing", name=name), numeric=True),
+        Column("actual.total", t("reports.col.own_total", name=name), numeric=True),
+        Column("share", t("reports.col.share"), numeric=True),
+    ]
+
+
+def _own_part(mine: PeriodCount, joint: PeriodCount) -> list[Any]:
+    return [mine.new, mine.expected_continuing, mine.continuing, mine.total, share(mine.total, joint.total)]
+
+
 def contribution_table(mine: TargetCount, joint: TargetCount, ref: Reference, era: bool = False) -> Table:
     """The plan's periods for one institution: the joint target and the joint actual, this
     institution's part of it (the supported cases it leads or supports) and its share. The
@@ -161,20 +190,14 @@ def contribution_table(mine: TargetCount, joint: TargetCount, ref: Reference, er
         Column("target.new", "target.new", only="json"),
         Column("target.continuing", "target.continuing", only="json"),
         Column("target.total", t("reports.col.joint_target"), numeric=True),
-        Column("joint_actual.new", "joint_actual.new", only="json"),
-        Column("joint_actual.continuing", "joint_actual.continuing", only="json"),
-        Column("joint_actual.total", t("reports.col.joint_actual"), numeric=True),
+        *_joint_actual_columns(),
         Column("status", t("reports.col.joint_state"), show=_state_label),
-        Column("actual.new", t("reports.col.own_new", name=name), numeric=True),
-        Column("expected_continuing", t("reports.col.own_expected", name=name), numeric=True),
-        Column("actual.continuing", t("reports.col.own_continuing", name=name), numeric=True),
-        Column("actual.total", t("reports.col.own_total", name=name), numeric=True),
-        Column("share", t("reports.col.share"), numeric=True),
+        *_own_part_columns(name),
         Column("label", "label", only="json"),
     ]
     rows = [
-        [list(r.fiscal_years), r.target_new, r.target_continuing, r.target_total, j.new, j.continuing, j.total,
-         j.state, r.new, r.expected_continuing, r.continuing, r.total, share(r.total, j.total), r.label]
+        [list(r.fiscal_years), r.target_new, r.target_continuing, r.target_total, *_joint_actual(j), j.state,
+         *_own_part(r, j), r.label]
         for r, j in zip(mine.periods, joint.periods, strict=True)
     ]  # fmt: skip
     p, q = mine.periods, joint.periods
@@ -195,20 +218,13 @@ def contribution_after_plan(mine: TargetCount, joint: TargetCount, ref: Referenc
     name = ref.short_name(mine.institution)
     columns = [
         _period_column(era, t("reports.col.fiscal_year")),
-        Column("joint_actual.new", "joint_actual.new", only="json"),
-        Column("joint_actual.continuing", "joint_actual.continuing", only="json"),
-        Column("joint_actual.total", t("reports.col.joint_actual"), numeric=True),
-        Column("actual.new", t("reports.col.own_new", name=name), numeric=True),
-        Column("expected_continuing", t("reports.col.own_expected", name=name), numeric=True),
-        Column("actual.continuing", t("reports.col.own_continuing", name=name), numeric=True),
-        Column("actual.total", t("reports.col.own_total", name=name), numeric=True),
-        Column("share", t("reports.col.share"), numeric=True),
+        *_joint_actual_columns(),
+        *_own_part_columns(name),
         Column("status", t("reports.col.state"), show=_state_label),
         Column("label", "label", only="json"),
     ]
     rows = [
-        [list(r.fiscal_years), j.new, j.continuing, j.total, r.new, r.expected_continuing, r.continuing, r.total,
-         share(r.total, j.total), r.state, r.label]
+        [list(r.fiscal_years), *_joint_actual(j), *_own_part(r, j), r.state, r.label]
         for r, j in zip(mine.after_plan, joint.after_plan, strict=True)
     ]  # fmt: skip
     order = ("label", "fiscal_years", "joint_actual.new", "joint_actual.continuing", "joint_actual.total",
