@@ -223,6 +223,14 @@ def test_set_checks_as_case_new_does_and_records_the_change(three, run):
     assert ok(run("check")).stdout == ""
 
 
+def test_set_reads_fields_and_needs_in_the_words_people_write(three, run):
+    ok(run("case", "set", A, "--field", "もの", "--needs", "融資、販路", "--reason", "分野の誤り"))
+    case = _file(three, A)
+    assert (case["field"], case["needs"]) == ("monozukuri", ["finance", "market"])
+    refused = run("case", "set", A, "--field", "伝書鳩", "--reason", "分野の誤り")
+    assert refused.exit_code == 2 and "「伝書鳩」は分野の選択肢にありません" in refused.stderr
+
+
 def test_corrections_need_this_clones_institution(make_repo, run, monkeypatch, new_case):
     repo = make_repo("bare", institution=None)
     monkeypatch.setenv("KITAMONO_REPO", str(repo))

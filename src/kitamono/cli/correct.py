@@ -16,7 +16,16 @@ import typer
 
 from kitamono.cli import complete
 from kitamono.cli.case import CaseIdArg, CompanyOpt, MunicipalityOpt, SummaryOpt, TitleOpt
-from kitamono.cli.common import auto_commit, info, reference, repository, split_list, text_option, today
+from kitamono.cli.common import (
+    auto_commit,
+    choice_option,
+    info,
+    reference,
+    repository,
+    split_list,
+    text_option,
+    today,
+)
 from kitamono.i18n import t
 
 if TYPE_CHECKING:
@@ -102,10 +111,12 @@ def set_fields(
     company: CompanyOpt = None,
     municipality: MunicipalityOpt = None,
     summary: SummaryOpt = None,
-    field: Annotated[str | None, text_option("--field", "opt.field")] = None,
-    needs: Annotated[list[str] | None, typer.Option("--needs", help=t("opt.needs"), show_default=False)] = None,
+    field: Annotated[str | None, choice_option("--field", "field", "correct.opt_field")] = None,
+    needs: Annotated[list[str] | None, choice_option("--needs", "competence", "correct.opt_needs", many=True)] = None,
     bank: Annotated[str | None, text_option("--bank", "correct.opt_bank", complete.institutions)] = None,
-    approved_project: Annotated[str | None, text_option("--approved-project", "opt.approved_project")] = None,
+    approved_project: Annotated[
+        str | None, text_option("--approved-project", "opt.approved_project", metavar="DATE")
+    ] = None,
 ) -> None:
     from kitamono.casework import CaseFields, set_case
 

@@ -925,6 +925,8 @@ MESSAGES: dict[str, str] = {
     "correct.opt_members": "The right team members (team formations only; comma-separated)",
     "correct.opt_outcome": "The right outcome (closes only)",
     "correct.opt_note": "The right note (an empty \"\" removes it)",
+    "correct.opt_field": "The right field (short forms such as food, IT accepted)",
+    "correct.opt_needs": "The right needs (short forms accepted; comma-separated)",
     "correct.opt_bank": "The company's right bank (id or short name; an empty \"\" removes it)",
     "correct.opt_all": "Include withdrawn cases",
     "correct.event_number": "Event {number}",

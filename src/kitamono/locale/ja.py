@@ -925,6 +925,8 @@ MESSAGES: dict[str, str] = {
     "correct.opt_members": "正しいチームの構成機関(チーム結成の記録のみ。カンマ区切り)",
     "correct.opt_outcome": "正しい結果(終了の記録のみ)",
     "correct.opt_note": "正しいメモ(空の \"\" でメモを消します)",
+    "correct.opt_field": "正しい分野(食品、もの、IT などの略称も可)",
+    "correct.opt_needs": "正しい必要な支援(融資、販路、技術 などの略称も可。カンマ区切り)",
     "correct.opt_bank": "正しい取引銀行(ID または略称。空の \"\" で消します)",
     "correct.opt_all": "取下げにした案件も一覧に含めます",
     "correct.event_number": "経過{number}",
