@@ -34,12 +34,13 @@ T = TypeVar("T")
 class Snapshot:
     """The cases as one load read them, and what pages computed from them since."""
 
+    repo: Repository
     files: list[tuple[str, int, int]]
     loaded: Loaded[CaseRecord] | None  # None when the cases cannot be counted (ambiguous ids)
     error: str | None  # why not
     taken_ns: int
     computed: dict[Any, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # a page may build on another's result
 
     @property
     def cases(self) -> list[CaseRecord]:
@@ -47,8 +48,14 @@ class Snapshot:
 
     @property
     def problems(self) -> list[str]:
-        """A line for each case file that could not be read."""
-        return self.loaded.problems if self.loaded is not None else []
+        """A line for each case file that could not be read: its path in the repository, what is wrong."""
+        return [f"{path}: {problem}" for path, problem in self.damaged]
+
+    @property
+    def damaged(self) -> list[tuple[str, str]]:
+        from kitamono.casework import damaged_files
+
+        return damaged_files(self.repo, self.loaded) if self.loaded is not None else []
 
     def trusted(self, files: list[tuple[str, int, int]]) -> bool:
         """Whether the files listed now are the ones loaded, each older than the load by a tick."""
@@ -102,12 +109,20 @@ class Workspace:
             current = self._snapshot
             if current is not None and current.trusted(files):
                 return current
-            try:
-                loaded: Loaded[CaseRecord] | None = load_records(repo)
+            try:  # a damaged file is left out, and every page's banner names it and says what to do
+                loaded: Loaded[CaseRecord] | None = load_records(repo, allow_damaged=True)
                 error = None
                 assert loaded is not None
                 loaded.cases  # noqa: B018 - built now, once, not by the first page that needs them
             except KitamonoError as problem:  # ambiguous ids: nothing can be counted
                 loaded, error = None, str(problem)
-            self._snapshot = Snapshot(files, loaded, error, taken)
+            self._snapshot = Snapshot(repo, files, loaded, error, taken)
             return self._snapshot
+
+    def with_withdrawn(self, snapshot: Snapshot) -> Loaded[CaseRecord] | None:
+        """The cases of ``snapshot`` with the withdrawn ones too (``case list --all``), read once per snapshot."""
+        from kitamono.casework import load_records
+
+        if snapshot.loaded is None:
+            return None
+        return snapshot.compute(("withdrawn",), lambda: load_records(snapshot.repo, allow_damaged=True, withdrawn=True))
