@@ -263,3 +263,36 @@ def test_a_damaged_file_is_named_with_what_to_do_and_the_rest_still_counts(web, 
     assert f"cases/2019/{broken}.yaml" in banner and "kitamono case edit" in banner
     assert "案件 1 件" in page
     assert 'id="banner"' in text(get(web, "/reports"))
+
+
+# --- what a page costs ---------------------------------------------------------------------------
+
+
+def test_a_page_looks_at_folders_and_every_file_is_looked_at_beside_the_requests(web, repo, new_case, run):
+    import os
+    import time
+
+    case_id = new_case(company="株式会社帯広製菓")
+    path = repo / "cases" / "2019" / f"{case_id}.yaml"
+    workspace = web.application.extensions["kitamono"]["workspace"]
+
+    def settle() -> None:
+        """Every file and folder an hour old (past any clock tick), and the look at every file done."""
+        for folder, _, names in os.walk(repo / "cases"):
+            for name in [*names, "."]:
+                os.utime(os.path.join(folder, name), (time.time() - 3600,) * 2)
+        get(web, "/")
+        workspace._verifier.join()
+        get(web, "/")  # every file verified as loaded: from now on the folders' times decide
+        workspace._verifier.join()
+
+    settle()
+    text_now = path.read_text(encoding="utf-8")
+    with path.open("r+", encoding="utf-8") as edited:  # in place, as some editors write: the folder's time stays
+        edited.write(text_now.replace("株式会社帯広製菓", "株式会社帯広菓子"))
+    get(web, "/cases?text=帯広")  # answered from the folders' times; the look at every file runs beside it
+    workspace._verifier.join()
+    assert "株式会社帯広菓子" in text(get(web, "/cases?text=帯広"))
+    settle()
+    ok(run("case", "start", case_id, "--lead", "hro", "--date", "2019-06-01"))  # a new file: its folder changes
+    assert "支援中" in text(get(web, "/cases?text=帯広")).split('id="cases"')[1]

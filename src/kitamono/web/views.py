@@ -192,7 +192,8 @@ def case_list() -> str | Response | tuple[str, int]:
         page=page, pages=max((total + PAGE_ROWS - 1) // PAGE_ROWS, 1), snapshot=snapshot,
         statuses=[(s, label("status", s)) for s in STATUSES], fields=[(f, ref.field_name(f)) for f in CASE_FIELDS],
         subprefectures=SUBPREFECTURES, plans=list(ref.plans.values()), ref=ref,
-        years=sorted({str(fiscal_year(c.received_on)) for c in snapshot.cases}, reverse=True),
+        years=snapshot.compute("years", lambda: sorted({str(fiscal_year(c.received_on)) for c in snapshot.cases},
+                                                      reverse=True)),
     )  # fmt: skip
     return (body, 400) if error else body
 
@@ -445,45 +446,46 @@ def _as_of(now: date) -> tuple[date, str | None]:
 def reports() -> str | Response:
     from kitamono.reports.activity import choose_quarter, quarterly_needs, quarterly_report
 
-    workspace = _workspace()
-    snapshot, ref = workspace.snapshot(), workspace.reference()
-    era = _flag("era")
     when, _ = _as_of(today())
-    fy_text, q_text = request.args.get("fy") or None, request.args.get("quarter") or None
-    fy, q = choose_quarter(fy_text, q_text, when)
-    key = ("quarterly", lang(), fy, q, when, era)
-    report = snapshot.compute(key, lambda: quarterly_report(
-        quarterly_needs(fy, q, when).pick(snapshot.loaded) if snapshot.loaded is not None else [],
-        ref, fy, q, when, era))  # fmt: skip
-    download = request.args.get("download")
-    if download:
-        return _download(report, download, f"quarterly-{fy}Q{q}", era)
-    return render_template("reports.html", kind="quarterly", report=report_view(report, era), fy=fy, q=q,
-                           when=when, era=era, years=_years(snapshot, when), snapshot=snapshot)  # fmt: skip
+    fy, q = choose_quarter(request.args.get("fy") or None, request.args.get("quarter") or None, when)
+    return _report_page("quarterly", (fy, q), when, f"quarterly-{fy}Q{q}", lambda loaded, ref, era: quarterly_report(
+        quarterly_needs(fy, q, when).pick(loaded) if loaded is not None else [], ref, fy, q, when, era))  # fmt: skip
 
 
 @pages.get("/reports/annual")
 def annual() -> str | Response:
     from kitamono.reports.annual import annual_needs, annual_report, choose_fiscal_year
 
+    when, _ = _as_of(today())
+    fy = choose_fiscal_year(request.args.get("fy") or None, when)
+    return _report_page("annual", (fy, None), when, f"annual-{fy}", lambda loaded, ref, era: annual_report(
+        annual_needs(fy, when).pick(loaded) if loaded is not None else [], ref, fy, when, era))  # fmt: skip
+
+
+def _report_page(kind: str, period: tuple[int, int | None], when: date, name: str,
+                 build: Callable[[Any, Reference, bool], Report]) -> str | Response:  # fmt: skip
+    """A report's page (or, with ``?download=``, its file): built once per change of the cases and
+    choice, and its tables rendered once too (at 10,000 cases the annual review has thousands of rows)."""
+    from markupsafe import Markup
+
     workspace = _workspace()
     snapshot, ref = workspace.snapshot(), workspace.reference()
     era = _flag("era")
-    when, _ = _as_of(today())
-    fy = choose_fiscal_year(request.args.get("fy") or None, when)
-    key = ("annual", lang(), fy, when, era)
-    report = snapshot.compute(key, lambda: annual_report(
-        annual_needs(fy, when).pick(snapshot.loaded) if snapshot.loaded is not None else [], ref, fy, when, era))
+    key = (kind, lang(), period, when, era)
+    report = snapshot.compute(key, lambda: build(snapshot.loaded, ref, era))
     download = request.args.get("download")
     if download:
-        return _download(report, download, f"annual-{fy}", era)
-    return render_template("reports.html", kind="annual", report=report_view(report, era), fy=fy, q=None,
+        return _download(report, download, name, era)
+    shown = snapshot.compute((*key, "page"),
+                             lambda: Markup(render_template("_report.html", report=report_view(report, era))))
+    return render_template("reports.html", kind=kind, title=report.title, shown=shown, fy=period[0], q=period[1],
                            when=when, era=era, years=_years(snapshot, when), snapshot=snapshot)  # fmt: skip
 
 
 def _years(snapshot: Snapshot, when: date) -> list[int]:
     """The 年度 a picker offers: from the first case received to the one of ``when``."""
-    first = min((fiscal_year(c.received_on) for c in snapshot.cases), default=fiscal_year(when))
+    first = snapshot.compute("first year", lambda: min((fiscal_year(c.received_on) for c in snapshot.cases),
+                                                       default=fiscal_year(when)))  # fmt: skip
     return list(range(fiscal_year(when), min(first, fiscal_year(when)) - 1, -1))
 
 
