@@ -249,6 +249,16 @@ def acting_institution(by: str | None, own: str | None) -> str:
     return actor
 
 
+def follow_up_waiver(no_follow_up: bool, reason: str | None) -> str | None:
+    """The reason recorded when a case closes with no follow-up (``case close --no-follow-up
+    --reason``); a FieldError on ``reason`` when one is given without the other."""
+    if no_follow_up and not (reason and reason.strip()):
+        raise FieldError(t("case.no_follow_up_needs_reason"), "reason")
+    if reason is not None and not no_follow_up:
+        raise FieldError(t("case.reason_needs_no_follow_up"), "reason")
+    return reason.strip() if no_follow_up and reason else None
+
+
 def event_from_input(given: EventInput, ref: Reference, today: date, own: str | None) -> Event:
     """The Event the user means: dates parsed, institutions named by id; a FieldError names the
     value that is not acceptable (``own`` is this clone's institution, the default ``by``)."""

@@ -307,11 +307,9 @@ def close(
     reason: Annotated[str | None, typer.Option("--reason", help=t("opt.waiver_reason"), show_default=False)] = None,
     date: DateOpt = None, by: ByOpt = None, note: NoteOpt = None,
 ) -> None:  # fmt: skip
-    if no_follow_up and not (reason and reason.strip()):
-        fail(t("case.no_follow_up_needs_reason"))
-    if reason is not None and not no_follow_up:
-        fail(t("case.reason_needs_no_follow_up"))
-    waiver = reason.strip() if no_follow_up and reason else None
+    from kitamono.casework import follow_up_waiver
+
+    waiver = follow_up_waiver(no_follow_up, reason)
     _record(case_id, "closed", date, by, note, outcome=outcome, outcome_kind=outcome_kind, follow_up_waiver=waiver)
 
 

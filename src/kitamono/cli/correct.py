@@ -16,16 +16,7 @@ import typer
 
 from kitamono.cli import complete
 from kitamono.cli.case import CaseIdArg, CompanyOpt, MunicipalityOpt, SummaryOpt, TitleOpt
-from kitamono.cli.common import (
-    auto_commit,
-    choice_option,
-    info,
-    reference,
-    repository,
-    split_list,
-    text_option,
-    today,
-)
+from kitamono.cli.common import auto_commit, choice_option, info, reference, repository, split_list, text_option, today
 from kitamono.i18n import t
 
 if TYPE_CHECKING:

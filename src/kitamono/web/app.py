@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from kitamono.errors import KitamonoError
 from kitamono.i18n import LANGUAGES, chosen_language, lang, t
+from kitamono.sheets import MAX_FILE_BYTES
 from kitamono.web.workspace import Workspace
 
 DEFAULT_PORT = 8470
@@ -66,7 +67,8 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_NAME="kitamono_session",
-        MAX_CONTENT_LENGTH=1024 * 1024,  # forms only: a megabyte is plenty
+        MAX_CONTENT_LENGTH=MAX_FILE_BYTES + 1024 * 1024,  # an import file as large as import reads, and its form
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,  # any other field: a megabyte is plenty
         TEMPLATES_AUTO_RELOAD=False,
         PROPAGATE_EXCEPTIONS=False,
         TRAP_HTTP_EXCEPTIONS=False,
@@ -135,6 +137,7 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
     def _everywhere() -> dict[str, Any]:
         return {"t": t, "csrf_token": app.extensions["kitamono"]["csrf"], "language": lang(), "languages": LANGUAGES}
 
+    from kitamono.web import corrections, importing  # noqa: F401  (their forms join the pages)
     from kitamono.web.views import pages
 
     app.register_blueprint(pages)

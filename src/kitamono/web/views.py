@@ -7,7 +7,7 @@ command line's own message, next to the field it is about, with what was typed k
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -38,7 +38,7 @@ EVENT_FORMS: dict[str, tuple[str, ...]] = {
     "supported": (),
     "followed_up": (),
     "team_formed": ("members",),
-    "closed": ("outcome",),
+    "closed": ("outcome", "outcome_kind", "no_follow_up", "reason"),
     "reopened": (),
 }
 #: Values a form cannot do without (the command line's required options).
@@ -170,10 +170,12 @@ def case_list() -> str | Response | tuple[str, int]:
         chosen = CaseFilter.parse(ref, **{k: v or None for k, v in given.items()})
     except KitamonoError as problem:
         error, chosen = str(problem), CaseFilter()
-    key = ("cases", lang(), tuple(given.items()), sort, descending)
+    everything = _flag("all")  # withdrawn cases too, as ``case list --all``
+    key = ("cases", lang(), tuple(given.items()), sort, descending, everything)
 
     def build() -> Report:
-        cases = chosen.needs.pick(snapshot.loaded) if snapshot.loaded is not None else []
+        loaded = workspace.with_withdrawn(snapshot) if everything else snapshot.loaded
+        cases = chosen.needs.pick(loaded) if loaded is not None else []
         report = case_list_report(cases, ref, chosen)
         return report._replace(tables=[_sorted(report.tables[0], sort, descending)])
 
@@ -184,12 +186,14 @@ def case_list() -> str | Response | tuple[str, int]:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     view = table_view(report.tables[0], head=PAGE_ROWS, skip=(page - 1) * PAGE_ROWS) if report else None
     total = len(report.tables[0].rows) if report else 0
+    given["all"] = "1" if everything else ""
     body = render_template(
         "cases.html", view=view, total=total, given=given, error=error, sort=sort, descending=descending,
         page=page, pages=max((total + PAGE_ROWS - 1) // PAGE_ROWS, 1), snapshot=snapshot,
         statuses=[(s, label("status", s)) for s in STATUSES], fields=[(f, ref.field_name(f)) for f in CASE_FIELDS],
         subprefectures=SUBPREFECTURES, plans=list(ref.plans.values()), ref=ref,
-        years=sorted({str(fiscal_year(c.received_on)) for c in snapshot.cases}, reverse=True),
+        years=snapshot.compute("years", lambda: sorted({str(fiscal_year(c.received_on)) for c in snapshot.cases},
+                                                      reverse=True)),
     )  # fmt: skip
     return (body, 400) if error else body
 
@@ -200,25 +204,34 @@ def case_list() -> str | Response | tuple[str, int]:
 def _case_page(case_id: str, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                opened: str | None = None, code: int = 200) -> tuple[str, int]:  # fmt: skip
     from kitamono.casework import load_case
-    from kitamono.listings import case_show_report
+    from kitamono.listings import case_history_report, case_show_report
+    from kitamono.reports.conflicts import conflicts_report
     from kitamono.reports.suggestion import routing_report
     from kitamono.routing import route_case
 
     workspace = _workspace()
     repo, ref = workspace.repo, workspace.reference()
     case = load_case(repo, case_id)
-    shown = case_show_report(case, ref, with_contacts=True)  # the one page that shows contacts
-    fields, *others = shown.tables
-    history = others[-1]
-    conflicts = others[:-1]
-    routing = routing_report(route_case(case, ref), ref)
+    fields = case_show_report(case, ref, with_contacts=True).tables[0]  # the one page that shows contacts
+    events, *changes = case_history_report(case, ref).tables
+    timeline = zip(table_view(events)["rows"], case.events, strict=True)
     own = repo.local.institution
     return render_template(
-        "case.html", case=case, fields=table_view(fields), conflicts=[table_view(c) for c in conflicts],
-        history=table_view(history), routing=report_view(routing), forms=EVENT_FORMS, required=REQUIRED,
-        errors=errors or {}, values=values or {}, opened=opened, own=ref.short_name(own) if own else "",
-        institutions=_institution_choices(ref), event_label=lambda kind: label("event", kind),
+        "case.html", case=case, fields=table_view(fields),
+        routing=report_view(routing_report(route_case(case, ref), ref)),
+        conflicts=table_view(conflicts_report([case], ref).tables[0]) if case.conflicts else None,
+        timeline=[(row, _marks(event)) for row, event in timeline], changes=[table_view(c) for c in changes],
+        forms=EVENT_FORMS, required=REQUIRED, errors=errors or {}, values=values or {}, opened=opened,
+        own=ref.short_name(own) if own else "", institutions=_institution_choices(ref),
+        event_label=lambda kind: label("event", kind), outcome_kinds=[(k, ref.outcome_name(k)) for k in ref.outcomes],
+        numbers=[(n, f"{n}. {e.date.isoformat()} {label('event', e.type)}") for n, e in enumerate(case.events, 1)],
+        case_fields=[(f, ref.field_name(f)) for f in CASE_FIELDS], municipalities=list(ref.municipalities),
     ), code  # fmt: skip
+
+
+def _marks(event: Any) -> list[str]:
+    """What the timeline marks an event with: 取消 (voided), 訂正 (amended)."""
+    return [t("correct.col_voided")] * (event.voided is not None) + [t("web.mark_amended")] * bool(event.amendments)
 
 
 def _institution_choices(ref: Reference) -> list[tuple[str, str]]:
@@ -235,37 +248,54 @@ def case_page(case_id: str) -> tuple[str, int]:
 
 @pages.post("/cases/<case_id>/record/<kind>")
 def record(case_id: str, kind: str) -> Answer | tuple[str, int]:
-    from kitamono.casework import EventInput, event_from_input, record_event
+    from kitamono.casework import EventInput, event_from_input, follow_up_waiver, record_event
 
     if kind not in EVENT_FORMS:
         abort(404)
     workspace = _workspace()
     repo, ref, now = workspace.repo, workspace.reference(), today()
-    form = request.form
-    values: dict[str, Any] = {name: form.get(name, "") for name in ("date", "by", "note", "to", "lead", "outcome")}
-    values["supporting"] = form.getlist("supporting")
-    values["members"] = form.getlist("members")
-    errors = {name: t("web.required") for name in EVENT_FORMS[kind] if name in REQUIRED and not values[name]}
-    if not errors:
-        given = EventInput(
-            kind, values["date"].strip() or None, values["by"].strip() or None, values["note"].strip() or None,  # type: ignore[arg-type]
-            to=values["to"] or None if "to" in EVENT_FORMS[kind] else None,
-            lead=values["lead"] or None if "lead" in EVENT_FORMS[kind] else None,
-            supporting=values["supporting"] if "supporting" in EVENT_FORMS[kind] else (),
-            members=values["members"] if "members" in EVENT_FORMS[kind] else (),
-            outcome=values["outcome"].strip() or None if "outcome" in EVENT_FORMS[kind] else None,
+    values = form_values(("date", "by", "note", "to", "lead", "outcome", "outcome_kind", "no_follow_up", "reason"),
+                         ("supporting", "members"))  # fmt: skip
+    extra = EVENT_FORMS[kind]
+    errors = {name: t("web.required") for name in extra if name in REQUIRED and not values[name]}
+
+    def given() -> EventInput:
+        return EventInput(
+            kind, values["date"] or None, values["by"] or None, values["note"] or None,  # type: ignore[arg-type]
+            to=values["to"] or None if "to" in extra else None,
+            lead=values["lead"] or None if "lead" in extra else None,
+            supporting=values["supporting"] if "supporting" in extra else (),
+            members=values["members"] if "members" in extra else (),
+            outcome=values["outcome"] or None if "outcome" in extra else None,
+            outcome_kind=values["outcome_kind"] or None if "outcome_kind" in extra else None,
+            follow_up_waiver=follow_up_waiver(bool(values["no_follow_up"]), values["reason"] or None)
+            if "reason" in extra else None,
         )  # fmt: skip
-        try:
-            record_event(repo, case_id, event_from_input(given, ref, now, repo.local.institution), ref, now)
-        except FieldError as error:
-            errors[error.field] = str(error)
-        except KitamonoError as error:
-            errors["_form"] = str(error)
-    if errors:
-        return _case_page(case_id, errors, values, kind, 400)
-    flash(t("case.event_recorded", id=case_id, event=label("event", kind)))
-    _auto_commit(repo, case_id)
-    return redirect(url_for("web.case_page", case_id=case_id), 303)
+
+    if not errors and write_refused(errors, lambda: record_event(
+            repo, case_id, event_from_input(given(), ref, now, repo.local.institution), ref, now)):  # fmt: skip
+        flash(t("case.event_recorded", id=case_id, event=label("event", kind)))
+        _auto_commit(repo, case_id)
+        return redirect(url_for("web.case_page", case_id=case_id), 303)
+    return _case_page(case_id, errors, values, kind, 400)
+
+
+def form_values(texts: Iterable[str], lists: Iterable[str] = ()) -> dict[str, Any]:
+    """What a form sent, as typed (trimmed; the lists of a multiple choice), to check and to show again."""
+    values: dict[str, Any] = {name: request.form.get(name, "").strip() for name in texts}
+    values.update((name, request.form.getlist(name)) for name in lists)
+    return values
+
+
+def write_refused(errors: dict[str, str], write: Callable[[], object]) -> bool:
+    """``write()``; False with the command line's message in ``errors`` (by field, else ``_form``) when refused."""
+    try:
+        write()
+    except FieldError as error:
+        errors[error.field] = str(error)
+    except KitamonoError as error:
+        errors["_form"] = str(error)
+    return not errors
 
 
 def _auto_commit(repo: Any, case_id: str) -> None:
@@ -416,45 +446,46 @@ def _as_of(now: date) -> tuple[date, str | None]:
 def reports() -> str | Response:
     from kitamono.reports.activity import choose_quarter, quarterly_needs, quarterly_report
 
-    workspace = _workspace()
-    snapshot, ref = workspace.snapshot(), workspace.reference()
-    era = _flag("era")
     when, _ = _as_of(today())
-    fy_text, q_text = request.args.get("fy") or None, request.args.get("quarter") or None
-    fy, q = choose_quarter(fy_text, q_text, when)
-    key = ("quarterly", lang(), fy, q, when, era)
-    report = snapshot.compute(key, lambda: quarterly_report(
-        quarterly_needs(fy, q, when).pick(snapshot.loaded) if snapshot.loaded is not None else [],
-        ref, fy, q, when, era))  # fmt: skip
-    download = request.args.get("download")
-    if download:
-        return _download(report, download, f"quarterly-{fy}Q{q}", era)
-    return render_template("reports.html", kind="quarterly", report=report_view(report, era), fy=fy, q=q,
-                           when=when, era=era, years=_years(snapshot, when), snapshot=snapshot)  # fmt: skip
+    fy, q = choose_quarter(request.args.get("fy") or None, request.args.get("quarter") or None, when)
+    return _report_page("quarterly", (fy, q), when, f"quarterly-{fy}Q{q}", lambda loaded, ref, era: quarterly_report(
+        quarterly_needs(fy, q, when).pick(loaded) if loaded is not None else [], ref, fy, q, when, era))  # fmt: skip
 
 
 @pages.get("/reports/annual")
 def annual() -> str | Response:
     from kitamono.reports.annual import annual_needs, annual_report, choose_fiscal_year
 
+    when, _ = _as_of(today())
+    fy = choose_fiscal_year(request.args.get("fy") or None, when)
+    return _report_page("annual", (fy, None), when, f"annual-{fy}", lambda loaded, ref, era: annual_report(
+        annual_needs(fy, when).pick(loaded) if loaded is not None else [], ref, fy, when, era))  # fmt: skip
+
+
+def _report_page(kind: str, period: tuple[int, int | None], when: date, name: str,
+                 build: Callable[[Any, Reference, bool], Report]) -> str | Response:  # fmt: skip
+    """A report's page (or, with ``?download=``, its file): built once per change of the cases and
+    choice, and its tables rendered once too (at 10,000 cases the annual review has thousands of rows)."""
+    from markupsafe import Markup
+
     workspace = _workspace()
     snapshot, ref = workspace.snapshot(), workspace.reference()
     era = _flag("era")
-    when, _ = _as_of(today())
-    fy = choose_fiscal_year(request.args.get("fy") or None, when)
-    key = ("annual", lang(), fy, when, era)
-    report = snapshot.compute(key, lambda: annual_report(
-        annual_needs(fy, when).pick(snapshot.loaded) if snapshot.loaded is not None else [], ref, fy, when, era))
+    key = (kind, lang(), period, when, era)
+    report = snapshot.compute(key, lambda: build(snapshot.loaded, ref, era))
     download = request.args.get("download")
     if download:
-        return _download(report, download, f"annual-{fy}", era)
-    return render_template("reports.html", kind="annual", report=report_view(report, era), fy=fy, q=None,
+        return _download(report, download, name, era)
+    shown = snapshot.compute((*key, "page"),
+                             lambda: Markup(render_template("_report.html", report=report_view(report, era))))
+    return render_template("reports.html", kind=kind, title=report.title, shown=shown, fy=period[0], q=period[1],
                            when=when, era=era, years=_years(snapshot, when), snapshot=snapshot)  # fmt: skip
 
 
 def _years(snapshot: Snapshot, when: date) -> list[int]:
     """The 年度 a picker offers: from the first case received to the one of ``when``."""
-    first = min((fiscal_year(c.received_on) for c in snapshot.cases), default=fiscal_year(when))
+    first = snapshot.compute("first year", lambda: min((fiscal_year(c.received_on) for c in snapshot.cases),
+                                                       default=fiscal_year(when)))  # fmt: skip
     return list(range(fiscal_year(when), min(first, fiscal_year(when)) - 1, -1))
 
 
@@ -496,11 +527,14 @@ def reference() -> str:
 def _sync_page(outcome: list[tuple[str, str]] | None = None, arrived: Report | None = None,
                code: int = 200) -> tuple[str, int]:  # fmt: skip
     from kitamono import gitsync
+    from kitamono.reports.conflicts import conflicts_report
 
     workspace = _workspace()
     snapshot = workspace.snapshot()
     state = gitsync.sync_state(workspace.repo)
-    conflicted = [case for case in snapshot.cases if case.conflicts]
+    ref = workspace.reference()
+    conflicted = [(case, table_view(conflicts_report([case], ref).tables[0]))
+                  for case in gitsync.cases_with_conflicts(workspace.repo, snapshot.cases)]  # fmt: skip
     return render_template(
         "sync.html", state=state, conflicted=conflicted, problems=snapshot.problems, error=snapshot.error,
         outcome=outcome or [], arrived=report_view(arrived) if arrived else None,

@@ -14,6 +14,7 @@ the repository's write lock, for threads as for processes), and the next read se
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -34,12 +35,15 @@ T = TypeVar("T")
 class Snapshot:
     """The cases as one load read them, and what pages computed from them since."""
 
+    repo: Repository
     files: list[tuple[str, int, int]]
     loaded: Loaded[CaseRecord] | None  # None when the cases cannot be counted (ambiguous ids)
     error: str | None  # why not
     taken_ns: int
     computed: dict[Any, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    folders: list[tuple[str, int]] = field(default_factory=list)  # cases/ and its folders, with their times
+    verified: bool = False  # the last look at every file found them as loaded
+    lock: threading.RLock = field(default_factory=threading.RLock)  # a page may build on another's result
 
     @property
     def cases(self) -> list[CaseRecord]:
@@ -47,8 +51,14 @@ class Snapshot:
 
     @property
     def problems(self) -> list[str]:
-        """A line for each case file that could not be read."""
-        return self.loaded.problems if self.loaded is not None else []
+        """A line for each case file that could not be read: its path in the repository, what is wrong."""
+        return [f"{path}: {problem}" for path, problem in self.damaged]
+
+    @property
+    def damaged(self) -> list[tuple[str, str]]:
+        from kitamono.casework import damaged_files
+
+        return damaged_files(self.repo, self.loaded) if self.loaded is not None else []
 
     def trusted(self, files: list[tuple[str, int, int]]) -> bool:
         """Whether the files listed now are the ones loaded, each older than the load by a tick."""
@@ -73,6 +83,8 @@ class Workspace:
         self.root = root
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._verifying = threading.Lock()
+        self._verifier: threading.Thread | None = None
         self._reference: tuple[list[cache.Stamp], Reference] | None = None
 
     @property
@@ -92,22 +104,78 @@ class Workspace:
         return ref
 
     def snapshot(self) -> Snapshot:
-        """The cases as they are in the files now: the last load while no file changed, else a new one."""
+        """The cases as they are in the files now: the last load while no file changed, else a new one.
+
+        Looking at every file's stamp costs a stat per case (a tenth of a second and more at
+        10,000 cases), so a request looks at the folders' stamps only (a file written by kitamono,
+        git or most editors is a new file, which changes its folder's time) while the last look at
+        every file, made after the previous request, found them as loaded. A file edited in place
+        shows once that look has run: at the next request, or the one after when it came first."""
         from kitamono.casework import load_records
 
         repo = self.repo
         with self._lock:
-            taken = time.time_ns()  # before the listing: a file changed after it is not trusted
-            files = scan_cases(repo.root, repo.cases_dir).files
             current = self._snapshot
-            if current is not None and current.trusted(files):
+            taken = time.time_ns()  # before the listing: a file changed after it is not trusted
+            folders = _folders(repo.cases_dir)
+            if current is not None and current.verified and folders == current.folders and _steady(folders, taken):
+                self._verify_later(current)
                 return current
-            try:
-                loaded: Loaded[CaseRecord] | None = load_records(repo)
+            files = scan_cases(repo.root, repo.cases_dir).files
+            if current is not None and current.trusted(files):
+                current.folders, current.verified = folders, True
+                return current
+            try:  # a damaged file is left out, and every page's banner names it and says what to do
+                loaded: Loaded[CaseRecord] | None = load_records(repo, allow_damaged=True)
                 error = None
                 assert loaded is not None
                 loaded.cases  # noqa: B018 - built now, once, not by the first page that needs them
             except KitamonoError as problem:  # ambiguous ids: nothing can be counted
                 loaded, error = None, str(problem)
-            self._snapshot = Snapshot(files, loaded, error, taken)
+            self._snapshot = Snapshot(repo, files, loaded, error, taken, folders=folders)
+            self._verify_later(self._snapshot)
             return self._snapshot
+
+    def _verify_later(self, snapshot: Snapshot) -> None:
+        """Look at every file's stamp once more, beside the requests, and mark ``snapshot`` as
+        verified (the files are the ones loaded, each older than the load) or not."""
+        with self._verifying:
+            if self._verifier is not None and self._verifier.is_alive():
+                return
+
+            def verify() -> None:
+                files = scan_cases(snapshot.repo.root, snapshot.repo.cases_dir).files
+                snapshot.verified = snapshot.trusted(files)
+
+            self._verifier = threading.Thread(target=verify, name="kitamono-web-verify", daemon=True)
+            self._verifier.start()
+
+    def with_withdrawn(self, snapshot: Snapshot) -> Loaded[CaseRecord] | None:
+        """The cases of ``snapshot`` with the withdrawn ones too (``case list --all``), read once per snapshot."""
+        from kitamono.casework import load_records
+
+        if snapshot.loaded is None:
+            return None
+        return snapshot.compute(("withdrawn",), lambda: load_records(snapshot.repo, allow_damaged=True, withdrawn=True))
+
+
+def _folders(cases_dir: Path) -> list[tuple[str, int]]:
+    """``cases/`` and every folder below it with its time: adding, removing or replacing a file
+    (as every writer of kitamono, git and most editors do) changes its folder's time."""
+    found: list[tuple[str, int]] = []
+    stack = [str(cases_dir)]
+    while stack:
+        folder = stack.pop()
+        try:
+            found.append((folder, os.lstat(folder).st_mtime_ns))
+            with os.scandir(folder) as entries:
+                stack.extend(e.path for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
+        except (FileNotFoundError, NotADirectoryError):
+            found.append((folder, -1))
+    return sorted(found)
+
+
+def _steady(folders: list[tuple[str, int]], taken: int) -> bool:
+    """Whether every folder is older than ``taken`` by a clock tick (git's racy-clean rule)."""
+    fine = any(mtime % 1_000_000_000 for _, mtime in folders)
+    return max((mtime for _, mtime in folders), default=0) < taken - (cache.RACY_FINE_NS if fine else cache.RACY_NS)
