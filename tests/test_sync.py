@@ -155,6 +155,7 @@ def arrived(result) -> dict[str, set[str]]:
 # --- the done-when runs ---------------------------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_three_clones_log_100_cases_each_offline_and_all_end_with_all_300(network, run):
     center = network.center()
     bank = network.clone("bank", "hokuyo")
