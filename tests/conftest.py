@@ -207,3 +207,4 @@ def new_case(run) -> Callable[..., str]:
         return result.stdout.strip()
 
     return make
+
