@@ -10,7 +10,8 @@ the repository that ``kitamono init`` makes, which ``make_repo`` copies instead 
 (with its ``git init`` and ``git config``) for every test. That repository has had one command run
 in it, as any repository in use has, so its checked reference data is already cached in
 ``.kitamono/`` (sparing every test the 20 ms of reading the shipped YAML again); the case index is
-not kept, so every test starts with none.
+not kept, so every test starts with none. Likewise the sync tests' first step (the センター's
+``init`` and first push to a bare remote) is made once and copied for each test that needs it.
 
 Tests marked ``heavy`` (each several seconds of processes or examples) are started first, so that
 the parallel run does not end with one process still busy on one of them while the other waits.
@@ -208,3 +209,26 @@ def new_case(run) -> Callable[..., str]:
 
     return make
 
+
+@pytest.fixture(scope="session")
+def _first_center(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The remote and the センター's folder as the sync tests' ``Network.center()`` makes them, made
+    once per test process (``network`` gives each test a copy)."""
+    from test_sync import Network  # the network the sync tests build (it imports this module)
+
+    folder = tmp_path_factory.mktemp("network")
+    with pytest.MonkeyPatch.context() as patch:
+        config = folder / "gitconfig"
+        config.write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+        values = {"GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1", "KITAMONO_TODAY": TODAY,
+                  "KITAMONO_LANG": "ja", "COLUMNS": "200", "NO_COLOR": "1"}  # fmt: skip
+        for key, value in values.items():
+            patch.setenv(key, value)
+        for who in ("AUTHOR", "COMMITTER"):
+            patch.setenv(f"GIT_{who}_NAME", "道総研 太郎")
+            patch.setenv(f"GIT_{who}_EMAIL", "taro@example.org")
+        for key in ("KITAMONO_REPO", "KITAMONO_DEBUG", "VISUAL", "EDITOR"):
+            patch.delenv(key, raising=False)
+        runner = Runner()
+        Network(folder, lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False)).center()
+    return folder
