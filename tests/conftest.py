@@ -7,13 +7,22 @@ terminal width, and returns the result with stdout and stderr apart.
 Two things are made once per test process and reused, because they cost more than most tests:
 the Click command that Typer builds from kitamono's app (about 20 ms at every call otherwise), and
 the repository that ``kitamono init`` makes, which ``make_repo`` copies instead of running ``init``
-(with its ``git init`` and ``git config``) for every test.
+(with its ``git init`` and ``git config``) for every test. That repository has had one command run
+in it, as any repository in use has, so its checked reference data is already cached in
+``.kitamono/`` (sparing every test the 20 ms of reading the shipped YAML again); the case index is
+not kept, so every test starts with none. Likewise the sync tests' first step (the センター's
+``init`` and first push to a bare remote) is made once and copied for each test that needs it.
+
+Tests marked ``heavy`` (each several seconds of processes or examples) are started first, so that
+the parallel run does not end with one process still busy on one of them while the other waits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -82,6 +91,39 @@ class Runner(CliRunner):
                       exc_info=exc_info)  # type: ignore[arg-type]  # fmt: skip
 
 
+#: A folder in memory where the system has one: the suite makes about 40,000 small files (every
+#: test's repository, clones and remotes), which a disk writes, syncs and later deletes slowly.
+MEMORY_FOLDER = Path("/dev/shm")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary folders in memory (unless ``--basetemp`` says where), one per run, removed after a
+    run that passed; a failed run's folder is kept and named. Worker processes get theirs inside."""
+    if hasattr(config, "workerinput") or config.option.basetemp or not os.access(MEMORY_FOLDER, os.W_OK):
+        return
+    config.option.basetemp = tempfile.mkdtemp(prefix="kitamono-tests-", dir=MEMORY_FOLDER)
+    config.stash[_IN_MEMORY] = Path(config.option.basetemp)
+
+
+_IN_MEMORY = pytest.StashKey[Path]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    folder = session.config.stash.get(_IN_MEMORY, None)
+    if folder is None:
+        return
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"\nthe tests' temporary files are kept in {folder}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Heavy tests first (in their order), then the rest as collected."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return Runner()
@@ -109,6 +151,12 @@ def _initialised(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | No
             args = ["init", str(path)] + (["--institution", institution] if institution else [])
             result = Runner().invoke(app, args, env=environment, catch_exceptions=False)
             assert result.exit_code == 0, result.stderr
+            # One command, so that the reference cache is there as in any repository in use (one
+            # made without an institution has no .kitamono/ folder, so no cache, as in use).
+            result = Runner().invoke(app, ["--repo", str(path), "fields"], env=environment, catch_exceptions=False)
+            assert result.exit_code == 0, result.stderr
+            for name in CACHE_FILES - {".kitamono/reference.pickle"}:
+                (path / name).unlink(missing_ok=True)
             made[institution] = path
         return made[institution]
 
@@ -190,3 +238,27 @@ def new_case(run) -> Callable[..., str]:
         return result.stdout.strip()
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _first_center(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The remote and the センター's folder as the sync tests' ``Network.center()`` makes them, made
+    once per test process (``network`` gives each test a copy)."""
+    from test_sync import Network  # the network the sync tests build (it imports this module)
+
+    folder = tmp_path_factory.mktemp("network")
+    with pytest.MonkeyPatch.context() as patch:
+        config = folder / "gitconfig"
+        config.write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+        values = {"GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1", "KITAMONO_TODAY": TODAY,
+                  "KITAMONO_LANG": "ja", "COLUMNS": "200", "NO_COLOR": "1"}  # fmt: skip
+        for key, value in values.items():
+            patch.setenv(key, value)
+        for who in ("AUTHOR", "COMMITTER"):
+            patch.setenv(f"GIT_{who}_NAME", "道総研 太郎")
+            patch.setenv(f"GIT_{who}_EMAIL", "taro@example.org")
+        for key in ("KITAMONO_REPO", "KITAMONO_DEBUG", "VISUAL", "EDITOR"):
+            patch.delenv(key, raising=False)
+        runner = Runner()
+        Network(folder, lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False)).center()
+    return folder

@@ -137,6 +137,7 @@ def test_two_starts_with_different_leads_are_one_conflict_settled_by_resolve(net
 # --- records after a close on the other side --------------------------------------------------------
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("last", ["bank", "center"])
 def test_support_recorded_after_the_other_clone_closed_is_a_conflict_not_support_after_close(
     network, run, staff, last

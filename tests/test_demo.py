@@ -61,6 +61,7 @@ def test_the_demo_spans_the_plan_and_every_institution():
     assert all(c.contact is None or (c.contact.email or "").endswith("@example.jp") for c in cases)
 
 
+@pytest.mark.heavy
 def test_the_generator_reproduces_the_demo_byte_for_byte(tmp_path, env):
     spec = importlib.util.spec_from_file_location("make_demo", ROOT / "scripts" / "make_demo.py")
     make_demo = importlib.util.module_from_spec(spec)

@@ -27,6 +27,9 @@ from conftest import TODAY
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFTOTEXT = shutil.which("pdftotext")
+#: The tests share the printed review (two Chromium runs) and the demo copy made for it, so they
+#: run in one process and make them once.
+pytestmark = pytest.mark.xdist_group("documents")
 AS_OF = "2022-05-31"
 #: The one table of the demo's FY2021 review that has no rows (every follow-up owed was done).
 EMPTY = "2021年度 フォローアップ未実施の案件"

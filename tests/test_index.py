@@ -144,6 +144,7 @@ def test_a_damaged_case_file_stays_named_while_the_index_is_warm(repo, run, thre
         assert run("check").exit_code == 1
 
 
+@pytest.mark.heavy
 def test_two_commands_at_once_leave_a_usable_index(repo, three, env):
     environment = {**os.environ, "KITAMONO_REPO": str(repo)}
     command = [sys.executable, "-m", "kitamono", "case", "list", "--format", "json"]
@@ -173,6 +174,7 @@ steps = st.lists(
 )
 
 
+@pytest.mark.heavy
 @settings(
     max_examples=15,
     deadline=None,

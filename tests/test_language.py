@@ -94,6 +94,7 @@ FRAMEWORK_WORDS = re.compile(r"Usage:|Options:|Arguments:|Commands:|\[required\]
                              r"\bTEXT\b|\bDATE\b|\bINST\b|\bPATH\b")
 
 
+@pytest.mark.heavy
 def test_every_help_is_in_japanese_by_default():
     helps = _helps("ja")
     assert len(helps) > 25  # every command and group
@@ -103,6 +104,7 @@ def test_every_help_is_in_japanese_by_default():
         assert not FRAMEWORK_WORDS.search(text), (path, FRAMEWORK_WORDS.search(text))
 
 
+@pytest.mark.heavy
 def test_every_help_is_in_english_with_kitamono_lang_en():
     helps = _helps("en")
     nouns = _proper_nouns()

@@ -117,6 +117,7 @@ def test_check_looks_at_the_merge_rule_of_every_case_file(network, run):
     assert f"{OTHER_MERGE}: cases/2026/{other}.yaml。" in checked.stderr
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("meanwhile", [False, True], ids=["as-git-left-it", "with-an-event-recorded-meanwhile"])
 def test_resuming_a_merge_git_left_unfinished_merges_the_cases_with_kitamono(network, run, meanwhile):
     center, bank, case_id = shared_case(network, run)

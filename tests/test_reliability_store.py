@@ -256,6 +256,7 @@ READING = [["case", "list"], ["check"], ["report", "quarterly", "--fy", "2019", 
            ["report", "annual", "--fy", "2019"], ["targets"], ["followups"], ["case", "show", "{id}"]]  # fmt: skip
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("mode", [0o555, 0o000])
 def test_reading_commands_work_when_kitamono_folder_cannot_be_written(repo, run, started, mode):
     assert run("case", "list").exit_code == 0  # an index exists ...

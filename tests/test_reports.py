@@ -565,6 +565,7 @@ def _write_repository(root: Path, specs) -> None:
         store.add_case(repo, case)
 
 
+@pytest.mark.heavy
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(CASE, max_size=12))
 def test_totals_are_the_sum_of_rows_and_the_year_is_the_sum_of_its_quarters(env, run, make_repo, specs):

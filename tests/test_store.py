@@ -70,6 +70,7 @@ def cases(draw) -> Case:
     )
 
 
+@pytest.mark.heavy
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_any_valid_case_survives_save_and_load_unchanged(case):
@@ -216,6 +217,7 @@ def test_check_finds_rule_breaks_written_by_hand(repo, run, new_case):
 # --- two processes creating cases at once ----------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_two_processes_creating_at_once_never_collide(repo, env):
     script = (
         "import sys\n"

@@ -4,11 +4,16 @@ Every test builds the network it needs in ``tmp_path``: the センター (hro) m
 and pushes it; the other institutions (北洋銀行 hokuyo, とかち財団 tokachi) clone it and run
 ``kitamono init --institution``. Commands run in-process through the real CLI; git runs for real,
 and so does the merge driver (git starts it as ``python -m kitamono merge-driver``).
+
+The センター's first step is the same in every test (``init``, ``git remote add``, the first
+``sync`` that pushes it), so it is made once per test process and each test gets a copy of both
+the remote and the センター's folder, the copy's ``origin`` pointed at the copied remote.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -97,14 +102,24 @@ def as_person(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
 
 
 class Network:
-    def __init__(self, tmp_path: Path, run) -> None:
-        self.tmp_path, self.run = tmp_path, run
+    def __init__(self, tmp_path: Path, run, first: Path | None = None) -> None:
+        """``first``: a folder holding ``remote.git`` and ``center`` as ``center()`` left them in
+        another network, copied by ``center()`` instead of making them again."""
+        self.tmp_path, self.run, self.first = tmp_path, run, first
         self.remote = tmp_path / "remote.git"
         git(tmp_path, "init", "-q", "--bare", str(self.remote))
 
     def center(self, name: str = "center") -> Path:
         """The センター makes the repository and pushes it to the remote."""
         path = self.tmp_path / name
+        if self.first is not None and not git(self.remote, "for-each-ref"):  # a remote still empty
+            shutil.rmtree(self.remote)
+            shutil.copytree(self.first / "remote.git", self.remote, symlinks=True)
+            shutil.copytree(self.first / "center", path, symlinks=True)
+            for stale in ("index.pickle", "index-delta.pickle"):  # made of the first folder's files
+                (path / ".kitamono" / stale).unlink(missing_ok=True)
+            git(path, "remote", "set-url", "origin", str(self.remote))
+            return path
         ok(self.run("init", path, "--institution", "hro"))
         git(path, "remote", "add", "origin", str(self.remote))
         ok(self.sync(path))
@@ -140,8 +155,8 @@ class Network:
 
 
 @pytest.fixture
-def network(tmp_path: Path, git_env, run) -> Network:
-    return Network(tmp_path, run)
+def network(tmp_path: Path, git_env, run, _first_center) -> Network:
+    return Network(tmp_path, run, _first_center)
 
 
 def arrived(result) -> dict[str, set[str]]:
@@ -155,6 +170,7 @@ def arrived(result) -> dict[str, set[str]]:
 # --- the done-when runs ---------------------------------------------------------------------------
 
 
+@pytest.mark.heavy
 def test_three_clones_log_100_cases_each_offline_and_all_end_with_all_300(network, run):
     center = network.center()
     bank = network.clone("bank", "hokuyo")
