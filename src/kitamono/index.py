@@ -238,8 +238,12 @@ class Loaded(Generic[C]):
     def __init__(self, paths: list[str], problems: list[str], notes: list[str], *,
                  digests: list[Digest], source: _Source | None = None, positions: list[int] | None = None,
                  cases: list[C] | None = None, narrow: bool = True, recover: Callable[[], Loaded[C]] | None = None,
-                 ids: Ids | None = None, leftovers: list[str] | None = None) -> None:  # fmt: skip
+                 ids: Ids | None = None, leftovers: list[str] | None = None,
+                 files: list[File] | None = None) -> None:  # fmt: skip
         self.paths = paths  # relative to the repository's root
+        #: The case files as this load listed them, (path, size, mtime_ns): a caller that keeps the
+        #: cases (``kitamono web``) knows from them when to load again, without listing twice.
+        self.files = files or []
         self.problems = problems
         self.notes = notes
         self.renamed, self.duplicates = ids or ({}, [])  # see ``clashes``
@@ -782,10 +786,10 @@ def _loaded(repo: Repository, files: list[File], digests: list[Digest | None], e
     ):  # the usual case: every file readable (so each has a digest), none withdrawn
         return Loaded([path for path, _, _ in files], [], notes, digests=cast("list[Digest]", digests), source=source,
                       positions=list(range(len(files))), narrow=narrow, recover=recover, ids=ids,
-                      leftovers=leftovers)  # fmt: skip
+                      leftovers=leftovers, files=files)  # fmt: skip
     positions: list[int] = []
     loaded: Loaded[CaseRecord] = Loaded([], [], notes, digests=[], source=source, positions=positions, narrow=narrow,
-                                        recover=recover, ids=ids, leftovers=leftovers)  # fmt: skip
+                                        recover=recover, ids=ids, leftovers=leftovers, files=files)  # fmt: skip
     for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors, strict=True)):
         if error is None and digest is not None:
             if digest[D_WITHDRAWN] and not withdrawn:

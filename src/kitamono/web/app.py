@@ -114,6 +114,11 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
         return response
 
     @app.teardown_request
+    def _settle(_: BaseException | None) -> None:
+        """Once the page is made, a load it needed is looked at again (not while the page computed)."""
+        app.extensions["kitamono"]["workspace"].settle()
+
+    @app.teardown_request
     def _forget_language(_: BaseException | None) -> None:
         reset = g.get("language_token")
         if reset is not None:
