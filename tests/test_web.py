@@ -435,6 +435,25 @@ def test_kitamono_web_serves_the_repository_until_stopped(repo, env):
         server.wait(timeout=10)
 
 
+def test_kitamono_web_reads_the_cases_as_it_starts_not_at_the_first_page(repo, env, new_case):
+    """The server reads the cases (and writes the index the commands use) before anyone asks for
+    a page, so that the first page is answered from them at once."""
+    new_case()
+    for name in ("index.pickle", "index-delta.pickle"):
+        (repo / ".kitamono" / name).unlink(missing_ok=True)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
+                              stderr=subprocess.PIPE, text=True, env={**__import__("os").environ})  # fmt: skip
+    try:
+        assert f"http://127.0.0.1:{port}/" in server.stderr.readline()
+        assert (repo / ".kitamono" / "index.pickle").is_file()  # no page asked for yet: read at start
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as answer:
+            assert "案件 1 件" in re.sub(r"<[^>]+>", "", answer.read().decode())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def test_kitamono_web_refuses_an_address_it_could_not_check(run, repo):
     result = run("web", "--host", "0.0.0.0")
     assert result.exit_code == 1

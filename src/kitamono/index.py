@@ -43,7 +43,9 @@ import gc
 import os
 import pickle
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -395,6 +397,23 @@ def _parse(job: tuple[str, str, bool]) -> tuple[str, Any, Digest | None, str | N
         return relative, None, None, message[len(prefix):] if message.startswith(prefix) else message
 
 
+#: What this process does while worker processes parse case files (see ``meanwhile``).
+_MEANWHILE: ContextVar[Callable[[], object] | None] = ContextVar("kitamono_meanwhile", default=None)
+
+
+@contextmanager
+def meanwhile(work: Callable[[], object]) -> Iterator[None]:
+    """Within the block, a load that parses case files in worker processes calls ``work()`` while
+    they parse, instead of waiting idle (``kitamono web`` starts its server meanwhile). ``work``
+    may be called more than once, or not at all (nothing to parse, or too little for workers); an
+    error it raises ends the load."""
+    token = _MEANWHILE.set(work)
+    try:
+        yield
+    finally:
+        _MEANWHILE.reset(token)
+
+
 def _parse_all(
     root: Path, relatives: list[str], full: bool = False
 ) -> list[tuple[str, Any, Digest | None, str | None]]:
@@ -408,8 +427,12 @@ def _parse_all(
         context = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork
         return [_parse(job) for job in jobs]
-    with context.Pool(workers) as pool:
-        return pool.map(_parse, jobs, chunksize=max(16, len(jobs) // (workers * 8)))
+    with context.Pool(workers) as pool:  # the workers are forked now: this process is free meanwhile
+        parsed = pool.map_async(_parse, jobs, chunksize=max(16, len(jobs) // (workers * 8)))
+        work = _MEANWHILE.get()
+        if work is not None:
+            work()
+        return parsed.get()
 
 
 class _Damaged(Exception):

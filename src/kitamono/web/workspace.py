@@ -143,6 +143,29 @@ class Workspace:
             self._unverified = self._snapshot  # looked at again once the page that loaded it is sent
             return self._snapshot
 
+    def load_first(self, meanwhile: Callable[[], object]) -> None:
+        """Read the cases before the first page is asked for, doing ``meanwhile()`` (load Flask,
+        open the server) while worker processes parse the case files; without workers (the index
+        is current, or there are few files) the caller does it afterwards."""
+        from kitamono import index
+
+        failed: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                meanwhile()
+            except BaseException as error:
+                failed.append(error)
+                raise
+
+        try:
+            with index.meanwhile(work):
+                self.snapshot()
+        except Exception:
+            if failed:
+                raise
+            # Reading the cases failed: the first page reads them again and says what is wrong.
+
     def settle(self) -> None:
         """After a response is sent: look at every file of a new load once more, beside the next
         requests (not while the first page that needed the load is computed)."""
