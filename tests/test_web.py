@@ -435,6 +435,60 @@ def test_kitamono_web_serves_the_repository_until_stopped(repo, env):
         server.wait(timeout=10)
 
 
+def test_kitamono_web_reads_the_cases_as_it_starts_not_at_the_first_page(repo, env, new_case):
+    """The server reads the cases (and writes the index the commands use) before anyone asks for
+    a page, so that the first page is answered from them at once."""
+    new_case()
+    for name in ("index.pickle", "index-delta.pickle"):
+        (repo / ".kitamono" / name).unlink(missing_ok=True)
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
+                              stderr=subprocess.PIPE, text=True, env={**__import__("os").environ})  # fmt: skip
+    try:
+        assert f"http://127.0.0.1:{port}/" in server.stderr.readline()
+        assert (repo / ".kitamono" / "index.pickle").is_file()  # no page asked for yet: read at start
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as answer:
+            assert "案件 1 件" in re.sub(r"<[^>]+>", "", answer.read().decode())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_while_worker_processes_parse_the_cases_the_server_starts_beside_them(repo, new_case, monkeypatch):
+    """With files enough for worker processes, the server is started while they parse (before the
+    index is written), once; and the cases it then serves are all of them."""
+    from kitamono import index
+    from kitamono.web.workspace import Workspace
+
+    for company in ("株式会社十勝機械", "株式会社釧路鉄工", "株式会社北見精工"):
+        new_case(company=company)
+    for name in ("index.pickle", "index-delta.pickle"):
+        (repo / ".kitamono" / name).unlink(missing_ok=True)
+    monkeypatch.setattr(index, "PARALLEL_FROM", 2)  # three files: parsed by workers, as 10,000 are
+    indexed_when_started: list[bool] = []
+    workspace = Workspace(repo)
+    workspace.load_first(lambda: indexed_when_started.append((repo / ".kitamono" / "index.pickle").exists()))
+    assert indexed_when_started == [False]
+    assert (repo / ".kitamono" / "index.pickle").is_file()
+    app = create_app(repo, workspace=workspace)
+    assert "案件 3 件" in re.sub(r"<[^>]+>", "", text(get(app.test_client(), "/")))
+
+
+def test_a_server_that_cannot_start_stops_the_reading_of_the_cases(repo, new_case, monkeypatch):
+    from kitamono import index
+    from kitamono.web.workspace import Workspace
+
+    for _ in range(3):
+        new_case()
+    monkeypatch.setattr(index, "PARALLEL_FROM", 2)
+
+    def cannot_start() -> None:
+        raise OSError("Address already in use")
+
+    with pytest.raises(OSError, match="Address already in use"):
+        Workspace(repo).load_first(cannot_start)
+
+
 def test_kitamono_web_refuses_an_address_it_could_not_check(run, repo):
     result = run("web", "--host", "0.0.0.0")
     assert result.exit_code == 1

@@ -43,7 +43,9 @@ import gc
 import os
 import pickle
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -238,8 +240,12 @@ class Loaded(Generic[C]):
     def __init__(self, paths: list[str], problems: list[str], notes: list[str], *,
                  digests: list[Digest], source: _Source | None = None, positions: list[int] | None = None,
                  cases: list[C] | None = None, narrow: bool = True, recover: Callable[[], Loaded[C]] | None = None,
-                 ids: Ids | None = None, leftovers: list[str] | None = None) -> None:  # fmt: skip
+                 ids: Ids | None = None, leftovers: list[str] | None = None,
+                 files: list[File] | None = None) -> None:  # fmt: skip
         self.paths = paths  # relative to the repository's root
+        #: The case files as this load listed them, (path, size, mtime_ns): a caller that keeps the
+        #: cases (``kitamono web``) knows from them when to load again, without listing twice.
+        self.files = files or []
         self.problems = problems
         self.notes = notes
         self.renamed, self.duplicates = ids or ({}, [])  # see ``clashes``
@@ -391,6 +397,23 @@ def _parse(job: tuple[str, str, bool]) -> tuple[str, Any, Digest | None, str | N
         return relative, None, None, message[len(prefix):] if message.startswith(prefix) else message
 
 
+#: What this process does while worker processes parse case files (see ``meanwhile``).
+_MEANWHILE: ContextVar[Callable[[], object] | None] = ContextVar("kitamono_meanwhile", default=None)
+
+
+@contextmanager
+def meanwhile(work: Callable[[], object]) -> Iterator[None]:
+    """Within the block, a load that parses case files in worker processes calls ``work()`` while
+    they parse, instead of waiting idle (``kitamono web`` starts its server meanwhile). ``work``
+    may be called more than once, or not at all (nothing to parse, or too little for workers); an
+    error it raises ends the load."""
+    token = _MEANWHILE.set(work)
+    try:
+        yield
+    finally:
+        _MEANWHILE.reset(token)
+
+
 def _parse_all(
     root: Path, relatives: list[str], full: bool = False
 ) -> list[tuple[str, Any, Digest | None, str | None]]:
@@ -404,8 +427,12 @@ def _parse_all(
         context = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork
         return [_parse(job) for job in jobs]
-    with context.Pool(workers) as pool:
-        return pool.map(_parse, jobs, chunksize=max(16, len(jobs) // (workers * 8)))
+    with context.Pool(workers) as pool:  # the workers are forked now: this process is free meanwhile
+        parsed = pool.map_async(_parse, jobs, chunksize=max(16, len(jobs) // (workers * 8)))
+        work = _MEANWHILE.get()
+        if work is not None:
+            work()
+        return parsed.get()
 
 
 class _Damaged(Exception):
@@ -782,10 +809,10 @@ def _loaded(repo: Repository, files: list[File], digests: list[Digest | None], e
     ):  # the usual case: every file readable (so each has a digest), none withdrawn
         return Loaded([path for path, _, _ in files], [], notes, digests=cast("list[Digest]", digests), source=source,
                       positions=list(range(len(files))), narrow=narrow, recover=recover, ids=ids,
-                      leftovers=leftovers)  # fmt: skip
+                      leftovers=leftovers, files=files)  # fmt: skip
     positions: list[int] = []
     loaded: Loaded[CaseRecord] = Loaded([], [], notes, digests=[], source=source, positions=positions, narrow=narrow,
-                                        recover=recover, ids=ids, leftovers=leftovers)  # fmt: skip
+                                        recover=recover, ids=ids, leftovers=leftovers, files=files)  # fmt: skip
     for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors, strict=True)):
         if error is None and digest is not None:
             if digest[D_WITHDRAWN] and not withdrawn:

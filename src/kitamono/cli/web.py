@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kitamono.cli.common import info, repository
 from kitamono.i18n import t
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 
 def register(app: typer.Typer) -> None:
@@ -21,30 +24,47 @@ def web(
 ) -> None:
     import secrets
 
-    from werkzeug.serving import make_server
-
     from kitamono.errors import InputError
-    from kitamono.web import LOCAL_HOSTS, create_app
+    from kitamono.web.workspace import Workspace
 
     if host in ("0.0.0.0", "::", ""):
         raise InputError(t("web.host_any"))
     repo = repository()
-    token = None if host in LOCAL_HOSTS else secrets.token_urlsafe(18)
-    app = create_app(repo.root, host=host, port=port, token=token)
-    server = make_server(host, port, app, threaded=True)
-    shown = f"[{host}]" if ":" in host else host
-    address = f"http://{shown}:{server.server_port}/"
-    info(t("web.serving", root=repo.root, address=address))
-    if token:
-        info(t("web.token_printed", token=token))
-    info(t("web.stop_hint"))
-    if open_:
-        import webbrowser
+    workspace = Workspace(repo.root)
+    servers: list[tuple[BaseWSGIServer, str]] = []  # the one server, once started, and its address
 
-        webbrowser.open(address)
+    def start() -> None:
+        """Flask loaded, the address open and printed: done while the case files are parsed."""
+        if servers:
+            return
+        from werkzeug.serving import make_server
+
+        from kitamono.web import LOCAL_HOSTS, create_app
+
+        token = None if host in LOCAL_HOSTS else secrets.token_urlsafe(18)
+        app = create_app(repo.root, host=host, port=port, token=token, workspace=workspace)
+        server = make_server(host, port, app, threaded=True)
+        app.jinja_env.get_template("dashboard.html")  # the first page's template, compiled meanwhile too
+        shown = f"[{host}]" if ":" in host else host
+        servers.append((server, f"http://{shown}:{server.server_port}/"))
+        info(t("web.serving", root=repo.root, address=servers[0][1]))
+        if token:
+            info(t("web.token_printed", token=token))
+        info(t("web.stop_hint"))
+
     try:
+        # The cases are read before the first page is asked for; requests wait for them in the
+        # server's queue, and the first page is answered from them at once.
+        workspace.load_first(start)
+        start()
+        server, address = servers[0]
+        if open_:
+            import webbrowser
+
+            webbrowser.open(address)
         server.serve_forever()
     except KeyboardInterrupt:
         info(t("web.stopped"))
     finally:
-        server.server_close()
+        for server, _ in servers:
+            server.server_close()

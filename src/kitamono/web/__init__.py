@@ -16,6 +16,19 @@ Nothing here imports the command line; ``cli/web.py`` starts the server.
 
 from __future__ import annotations
 
-from kitamono.web.app import DEFAULT_PORT, LOCAL_HOSTS, create_app
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kitamono.web.app import DEFAULT_PORT, LOCAL_HOSTS, create_app
 
 __all__ = ["DEFAULT_PORT", "LOCAL_HOSTS", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """Flask loads with the application (``app.py``), not with this package: ``kitamono web``
+    starts reading the cases (``workspace.py``) while it loads."""
+    if name in __all__:
+        from kitamono.web import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

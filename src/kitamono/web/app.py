@@ -57,8 +57,10 @@ def _names(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in hosts} | ({*hosts} if port == 80 else set())
 
 
-def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None) -> Flask:
-    """The application serving the repository at ``root``; ``token`` is required on a non-local ``host``."""
+def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None,
+               workspace: Workspace | None = None) -> Flask:  # fmt: skip
+    """The application serving the repository at ``root``; ``token`` is required on a non-local ``host``.
+    ``workspace``: the cases of ``root`` already being read (``kitamono web`` starts before Flask loads)."""
     if host not in LOCAL_HOSTS and not token:
         raise KitamonoError(t("web.token_required"))
     app = _App(__name__)
@@ -76,7 +78,7 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
     app.debug = False
     app.jinja_env.autoescape = True  # every template, whatever its name
     app.extensions["kitamono"] = {
-        "workspace": Workspace(root),
+        "workspace": workspace or Workspace(root),
         "hosts": _names(host, port),
         "token": token,
         "csrf": secrets.token_urlsafe(32),
@@ -112,6 +114,11 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
         if chosen:
             response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="Strict", httponly=True)
         return response
+
+    @app.teardown_request
+    def _settle(_: BaseException | None) -> None:
+        """Once the page is made, a load it needed is looked at again (not while the page computed)."""
+        app.extensions["kitamono"]["workspace"].settle()
 
     @app.teardown_request
     def _forget_language(_: BaseException | None) -> None:

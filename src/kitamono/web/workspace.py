@@ -14,10 +14,12 @@ the repository's write lock, for threads as for processes), and the next read se
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,7 +74,8 @@ class Snapshot:
         """``build()`` once per snapshot and ``key`` (which names the page, its choices, the language)."""
         with self.lock:
             if key not in self.computed:
-                self.computed[key] = build()
+                with _collector_paused():
+                    self.computed[key] = build()
             return self.computed[key]
 
 
@@ -86,6 +89,7 @@ class Workspace:
         self._verifying = threading.Lock()
         self._verifier: threading.Thread | None = None
         self._reference: tuple[list[cache.Stamp], Reference] | None = None
+        self._unverified: Snapshot | None = None  # a new load, to be looked at again by ``settle``
 
     @property
     def repo(self) -> Repository:
@@ -121,20 +125,54 @@ class Workspace:
             if current is not None and current.verified and folders == current.folders and _steady(folders, taken):
                 self._verify_later(current)
                 return current
-            files = scan_cases(repo.root, repo.cases_dir).files
-            if current is not None and current.trusted(files):
-                current.folders, current.verified = folders, True
-                return current
+            if current is not None:  # the first load has nothing to compare with: it lists the files itself
+                files = scan_cases(repo.root, repo.cases_dir).files
+                if current.trusted(files):
+                    current.folders, current.verified = folders, True
+                    return current
             try:  # a damaged file is left out, and every page's banner names it and says what to do
                 loaded: Loaded[CaseRecord] | None = load_records(repo, allow_damaged=True)
                 error = None
                 assert loaded is not None
+                files = loaded.files  # as the load listed them: the files are listed once
                 loaded.cases  # noqa: B018 - built now, once, not by the first page that needs them
             except KitamonoError as problem:  # ambiguous ids: nothing can be counted
                 loaded, error = None, str(problem)
+                files = scan_cases(repo.root, repo.cases_dir).files
             self._snapshot = Snapshot(repo, files, loaded, error, taken, folders=folders)
-            self._verify_later(self._snapshot)
+            self._unverified = self._snapshot  # looked at again once the page that loaded it is sent
             return self._snapshot
+
+    def load_first(self, meanwhile: Callable[[], object]) -> None:
+        """Read the cases before the first page is asked for, doing ``meanwhile()`` (load Flask,
+        open the server) while worker processes parse the case files; without workers (the index
+        is current, or there are few files) the caller does it afterwards."""
+        from kitamono import index
+
+        failed: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                meanwhile()
+            except BaseException as error:
+                failed.append(error)
+                raise
+
+        try:
+            with index.meanwhile(work):
+                self.snapshot()
+        except Exception:
+            if failed:
+                raise
+            # Reading the cases failed: the first page reads them again and says what is wrong.
+
+    def settle(self) -> None:
+        """After a response is sent: look at every file of a new load once more, beside the next
+        requests (not while the first page that needed the load is computed)."""
+        with self._lock:
+            snapshot, self._unverified = self._unverified, None
+        if snapshot is not None:
+            self._verify_later(snapshot)
 
     def _verify_later(self, snapshot: Snapshot) -> None:
         """Look at every file's stamp once more, beside the requests, and mark ``snapshot`` as
@@ -179,3 +217,21 @@ def _steady(folders: list[tuple[str, int]], taken: int) -> bool:
     """Whether every folder is older than ``taken`` by a clock tick (git's racy-clean rule)."""
     fine = any(mtime % 1_000_000_000 for _, mtime in folders)
     return max((mtime for _, mtime in folders), default=0) < taken - (cache.RACY_FINE_NS if fine else cache.RACY_NS)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a page's numbers are built (as the index
+    pauses it while it builds the cases).
+
+    They are many small objects and no cycles; with the cases of a large repository in memory,
+    each collection their allocations start walks all of them (a third of the dashboard's time
+    at 10,000 cases). The collector is restored, if it was on, however the block ends; whatever the
+    block left behind is collected as usual afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
