@@ -91,6 +91,13 @@ def test_the_dashboard_counts_the_cases_and_this_quarter(web, new_case, run):
     assert re.sub(r"<[^>]+>|\s", "", quarter).count("道総研1001000") == 1
 
 
+def test_an_empty_table_on_a_page_says_none_instead_of_headings_alone(web, new_case):
+    new_case(received_on="2026-11-01")  # received only: no support started, so no follow-up is owed
+    page = text(get(web, "/"))
+    followups = page.split("フォローアップの状況")[1].split("<h2")[0]
+    assert '<p class="none">該当なし</p>' in followups and "<table" not in followups
+
+
 def test_the_case_list_filters_sorts_counts_and_downloads_without_contacts(web, new_case):
     a = new_case(company="株式会社帯広製菓", contact_name="帯広 花子")
     b = new_case(company="株式会社旭川木工", municipality="旭川市", field="monozukuri")

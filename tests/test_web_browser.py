@@ -68,9 +68,15 @@ def chrome(tmp_path):
 
 
 def _wait(condition, timeout: float = 15.0):
+    """Until ``condition()`` holds; an element that went away as the next page loaded is asked again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except StaleElementReferenceException:  # the page was replaced while it was read
+            value = None
         if value:
             return value
         assert time.monotonic() < deadline, "the page did not get there in time"

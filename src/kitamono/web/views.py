@@ -68,6 +68,7 @@ def table_view(table: Table, era: bool = False, head: int | None = None, skip: i
         "rows": rows,
         "note": table.note,
         "more": t("web.more_rows", n=more) if more else None,
+        "none": None if rows else t("reports.none"),  # an empty table says so, as the printed review does
     }
 
 
