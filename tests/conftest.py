@@ -240,6 +240,27 @@ def new_case(run) -> Callable[..., str]:
     return make
 
 
+@pytest.fixture
+def step(run) -> Callable[..., None]:
+    """Record one event through the CLI: ``step("start", id, "--lead", "hro", date="2019-04-01")``."""
+
+    def record(command: str, case_id: str, *args: str, date: str, by: str = "hro") -> None:
+        result = run("case", command, case_id, *args, "--date", date, "--by", by)
+        assert result.exit_code == 0, result.stderr
+
+    return record
+
+
+@pytest.fixture(scope="module")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project's demo cases and settings (no clone settings: no ``init``)."""
+    folder = tmp_path_factory.mktemp("demo")
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "cases", folder / "cases")
+    shutil.copy(root / "kitamono.yaml", folder / "kitamono.yaml")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def _first_center(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The remote and the センター's folder as the sync tests' ``Network.center()`` makes them, made

@@ -46,11 +46,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    shutil.copytree(ROOT / "cases", folder / "cases")
-    shutil.copy(ROOT / "kitamono.yaml", folder / "kitamono.yaml")
-    return folder
+def demo(demo_copy: Path) -> Path:
+    return demo_copy
 
 
 def check_pinned(name: str, text: str) -> None:

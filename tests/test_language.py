@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -114,11 +113,8 @@ def test_every_help_is_in_english_with_kitamono_lang_en():
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    shutil.copytree(ROOT / "cases", folder / "cases")
-    shutil.copy(ROOT / "kitamono.yaml", folder / "kitamono.yaml")
-    return folder
+def demo(demo_copy: Path) -> Path:
+    return demo_copy
 
 
 SAMPLE = [

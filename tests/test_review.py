@@ -22,15 +22,6 @@ NETWORK = [
 ]  # fmt: skip  # the network's participants other than the support institutions (北海道 among them)
 
 
-@pytest.fixture
-def step(run):
-    def record(command: str, case_id: str, *args: str, date: str, by: str = "hro") -> None:
-        result = run("case", command, case_id, *args, "--date", date, "--by", by)
-        assert result.exit_code == 0, result.stderr
-
-    return record
-
-
 def as_json(run, *args: str) -> dict:
     result = run(*args, "--format", "json")
     assert result.exit_code == 0, result.stderr

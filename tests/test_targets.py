@@ -10,19 +10,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-
-@pytest.fixture
-def step(run):
-    """Record one event through the CLI: step("start", id, "--lead", "hro", date="2019-04-01")."""
-
-    def record(command: str, case_id: str, *args: str, date: str, by: str = "hro") -> None:
-        result = run("case", command, case_id, *args, "--date", date, "--by", by)
-        assert result.exit_code == 0, result.stderr
-
-    return record
-
 
 def targets(run, *args: str) -> dict:
     result = run("targets", "--format", "json", *args)
