@@ -8,6 +8,7 @@ message and every file left as it was, a POST without the form token, a foreign 
 from __future__ import annotations
 
 import io
+import os
 import re
 import socket
 import subprocess
@@ -20,21 +21,36 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flask.testing import FlaskClient
 
 from conftest import snapshot
 from kitamono.errors import KitamonoError
+from kitamono.store import Repository
 from kitamono.web import create_app
 from test_sync import git_env, network  # noqa: F401  (a bare remote and clones, as the sync tests make them)
 
 BASE = "http://127.0.0.1:8470"
 
 
-@pytest.fixture
-def web(repo):
-    app = create_app(repo)
+class Browser(FlaskClient):
+    """A test client that reads each answer whole and closes it, as a browser over a real
+    server does (the server settles once an answer is closed)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+def client_of(app):
+    app.test_client_class = Browser
     client = app.test_client()
     client.token = app.extensions["kitamono"]["csrf"]  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture
+def web(repo):
+    return client_of(create_app(repo))
 
 
 def get(client, url, **kw):
@@ -322,7 +338,7 @@ def test_beyond_this_machine_the_token_is_asked_for_once(repo):
     with pytest.raises(KitamonoError):
         create_app(repo, host="192.168.1.20", port=8470)
     app = create_app(repo, host="192.168.1.20", port=8470, token="s3cret-token")
-    client, base = app.test_client(), "http://192.168.1.20:8470"
+    client, base = client_of(app), "http://192.168.1.20:8470"
     csrf = app.extensions["kitamono"]["csrf"]
     response = client.get("/cases", base_url=base)
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
@@ -391,8 +407,7 @@ def test_the_sync_page_shows_the_state_and_its_button_syncs(network, run):
 
     center = network.center()
     app = create_app(center)
-    client = app.test_client()
-    client.token = app.extensions["kitamono"]["csrf"]  # type: ignore[attr-defined]
+    client = client_of(app)
     case_id = network.new(center, "株式会社A")
     page = text(get(client, "/sync"))
     state = re.sub(r"<[^>]+>|\s", "", page.split('id="sync-state"')[1].split("</table>")[0])
@@ -424,7 +439,7 @@ def _free_port() -> int:
 def test_kitamono_web_serves_the_repository_until_stopped(repo, env):
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
-                              stderr=subprocess.PIPE, text=True, env={**__import__("os").environ})  # fmt: skip
+                              stderr=subprocess.PIPE, text=True, env={**os.environ})  # fmt: skip
     try:
         line = server.stderr.readline()
         assert f"http://127.0.0.1:{port}/" in line and str(repo) in line
@@ -443,19 +458,28 @@ def test_kitamono_web_serves_the_repository_until_stopped(repo, env):
 
 
 def test_kitamono_web_reads_the_cases_as_it_starts_not_at_the_first_page(repo, env, new_case):
-    """The server reads the cases (and writes the index the commands use) before anyone asks for
-    a page, so that the first page is answered from them at once."""
+    """The server reads the cases before anyone asks for a page, and says how many it read and
+    how many files it could not, so that the first page is answered from them at once; it writes
+    the index the commands use once that page is sent."""
     new_case()
+    new_case(company="株式会社二件目")
+    (repo / "cases" / "2019" / "hro-2019-0099.yaml").write_text("id: [\n", encoding="utf-8")
     for name in ("index.pickle", "index-delta.pickle"):
         (repo / ".kitamono" / name).unlink(missing_ok=True)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
-                              stderr=subprocess.PIPE, text=True, env={**__import__("os").environ})  # fmt: skip
+                              stderr=subprocess.PIPE, text=True, env={**os.environ})  # fmt: skip
     try:
-        assert f"http://127.0.0.1:{port}/" in server.stderr.readline()
-        assert (repo / ".kitamono" / "index.pickle").is_file()  # no page asked for yet: read at start
+        assert server.stderr is not None
+        said = [server.stderr.readline() for _ in range(4)]  # no page asked for yet
+        assert any(f"http://127.0.0.1:{port}/" in line for line in said), said
+        assert "案件 2 件を読み込みました\n" in said and "読めないファイルが 1 件あります" in said[-1], said
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as answer:
-            assert "案件 1 件" in re.sub(r"<[^>]+>", "", answer.read().decode())
+            assert "案件 2 件" in re.sub(r"<[^>]+>", "", answer.read().decode())
+        deadline = time.monotonic() + 20
+        while not (repo / ".kitamono" / "index.pickle").is_file():  # written after the page
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -471,14 +495,29 @@ def test_while_worker_processes_parse_the_cases_the_server_starts_beside_them(re
         new_case(company=company)
     for name in ("index.pickle", "index-delta.pickle"):
         (repo / ".kitamono" / name).unlink(missing_ok=True)
+    for path in (repo / "cases").rglob("*.yaml"):  # older than any clock tick: an index may trust them
+        os.utime(path, (time.time() - 3600,) * 2)
     monkeypatch.setattr(index, "PARALLEL_FROM", 2)  # three files: parsed by workers, as 10,000 are
     indexed_when_started: list[bool] = []
     workspace = Workspace(repo)
     workspace.load_first(lambda: indexed_when_started.append((repo / ".kitamono" / "index.pickle").exists()))
     assert indexed_when_started == [False]
-    assert (repo / ".kitamono" / "index.pickle").is_file()
+    assert not (repo / ".kitamono" / "index.pickle").exists()  # written once the first page is sent
     app = create_app(repo, workspace=workspace)
-    assert "案件 3 件" in re.sub(r"<[^>]+>", "", text(get(app.test_client(), "/")))
+    assert "案件 3 件" in re.sub(r"<[^>]+>", "", text(get(client_of(app), "/")))
+    assert workspace._saver is not None
+    workspace._saver.join()
+    assert (repo / ".kitamono" / "index.pickle").is_file()
+    parsed: list[str] = []
+    parse_all = index._parse_all
+
+    def parse_counted(root, files, full=False):
+        parsed.extend(files)
+        return parse_all(root, files, full)
+
+    monkeypatch.setattr(index, "_parse_all", parse_counted)
+    assert len(index.load_cases(Repository(repo))) == 3
+    assert parsed == []  # the index written is current: a command parses nothing again
 
 
 def test_a_server_that_cannot_start_stops_the_reading_of_the_cases(repo, new_case, monkeypatch):

@@ -14,7 +14,7 @@ from markupsafe import escape
 from conftest import snapshot
 from test_conflicts import _rewrite, shared_case, staff  # noqa: F401
 from test_sync import git_env, network, ok  # noqa: F401
-from test_web import case_file, get, post, text, web  # noqa: F401
+from test_web import case_file, client_of, get, post, text, web  # noqa: F401
 
 
 def _said(result) -> str:
@@ -173,8 +173,7 @@ def test_conflicts_show_each_side_and_are_settled_by_a_choice(network, run, staf
     _rewrite(bank, case_id, title="殺菌装置の更新と資金計画", company="有限会社十勝チーズ工房")
     assert network.sync(bank).exit_code == 1
     app = create_app(bank)
-    client = app.test_client()
-    client.token = app.extensions["kitamono"]["csrf"]  # type: ignore[attr-defined]
+    client = client_of(app)
     banner = text(get(client, "/"))
     assert "値を選んで" in banner and "「選んだ値で解決する」を押し" in banner and case_id in banner
     for url in (f"/cases/{case_id}", "/sync"):
@@ -296,3 +295,30 @@ def test_a_page_looks_at_folders_and_every_file_is_looked_at_beside_the_requests
     settle()
     ok(run("case", "start", case_id, "--lead", "hro", "--date", "2019-06-01"))  # a new file: its folder changes
     assert "支援中" in text(get(web, "/cases?text=帯広")).split('id="cases"')[1]
+
+
+def test_a_case_in_a_new_year_folder_shows_at_the_next_page(web, repo, new_case):
+    """A page lists a folder's entries again only when its time changed: a case received in a
+    年度 with no folder yet makes one, which changes the time of ``cases/``, and it shows."""
+    import os
+    import time
+
+    workspace = web.application.extensions["kitamono"]["workspace"]
+
+    def settle() -> None:
+        for folder, _, names in os.walk(repo / "cases"):  # older than any clock tick: the times decide
+            for name in [*names, "."]:
+                os.utime(os.path.join(folder, name), (time.time() - 3600,) * 2)
+        for _ in range(2):  # loaded, then every file verified as loaded
+            get(web, "/")
+            workspace._verifier.join()
+
+    new_case(company="株式会社帯広製菓")
+    settle()
+    assert not (repo / "cases" / "2021").exists()
+    new_case(company="株式会社釧路水産", received_on="2021-07-01")
+    listed = text(get(web, "/cases"))
+    assert "株式会社釧路水産" in listed and "株式会社帯広製菓" in listed
+    settle()
+    new_case(company="株式会社根室漁業", received_on="2021-08-02")  # only the new folder's time changes
+    assert "株式会社根室漁業" in text(get(web, "/cases"))

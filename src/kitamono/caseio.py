@@ -271,6 +271,16 @@ def load_case_file(path: Path) -> Case:
     return case_from_text(path, read_case_text(path))
 
 
+def prepare_reading() -> None:
+    """Load now what reading a case file loads on first use (PyYAML and its loader, the models):
+    worker processes forked after this inherit them instead of each loading them again."""
+    import pydantic  # noqa: F401
+
+    import kitamono.models  # noqa: F401
+
+    _yaml()
+
+
 def case_text(case: Case) -> str:
     """The canonical text of a case: field order of the model, no defaults, stable quoting."""
     return dump_yaml(case.model_dump(mode="python", exclude_defaults=True))

@@ -147,20 +147,25 @@ def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, l
     ``owed``, shared across calls, keeps the periods owed by each start year once worked out.
     """
     seen = events_until(case, as_of)  # read once: the start, the status, the contacts
-    started = next((e for e in seen if e.type == "started"), None)
-    if started is None:
+    for started in seen:
+        if started.type == "started":
+            break
+    else:
         return []
     start = started.date
     closed = status_after(seen) == "closed"
-    closing = next((e for e in reversed(seen) if e.type == "closed"), None) if closed else None
-    waived = closing is not None and bool(closing.follow_up_waiver)
+    waived = closed and bool(next(e for e in reversed(seen) if e.type == "closed").follow_up_waiver)
     current = fiscal_year(as_of)
     lead = started.lead or started.by
     contact = seen[-1].date
     contacts = contact_days(seen)
     found: list[Obligation] = []
     for period, first, last in _periods_owed(fiscal_year(start), targets, {} if owed is None else owed):
-        done_on = first_between(contacts, first, last)
+        done_on = None
+        for day in contacts:  # the first in the period: when its follow-up was done
+            if first <= day <= last:
+                done_on = day
+                break
         state: ObligationState
         if done_on is not None:
             state = "done"

@@ -44,7 +44,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import date
 from functools import partial
@@ -414,6 +414,24 @@ def meanwhile(work: Callable[[], object]) -> Iterator[None]:
         _MEANWHILE.reset(token)
 
 
+#: Where a load leaves the writing of the index to its caller (see ``save_later``).
+_SAVE_LATER: ContextVar[list[Callable[[], None]] | None] = ContextVar("kitamono_save_later", default=None)
+
+
+@contextmanager
+def save_later() -> Iterator[list[Callable[[], None]]]:
+    """Within the block, a load that would write the index leaves the writing in the list this
+    yields, for the caller to call once it has answered (``kitamono web`` sends its first page
+    first): the cases loaded are the same either way. A writing that cannot be done (a read-only
+    ``.kitamono/``, an index damaged meanwhile) is left for the next load."""
+    later: list[Callable[[], None]] = []
+    token = _SAVE_LATER.set(later)
+    try:
+        yield later
+    finally:
+        _SAVE_LATER.reset(token)
+
+
 def _parse_all(
     root: Path, relatives: list[str], full: bool = False
 ) -> list[tuple[str, Any, Digest | None, str | None]]:
@@ -423,10 +441,13 @@ def _parse_all(
         return [_parse(job) for job in jobs]
     import multiprocessing
 
+    from kitamono.caseio import prepare_reading
+
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork
         return [_parse(job) for job in jobs]
+    prepare_reading()  # once, here, rather than once in every worker
     with context.Pool(workers) as pool:  # the workers are forked now: this process is free meanwhile
         parsed = pool.map_async(_parse, jobs, chunksize=max(16, len(jobs) // (workers * 8)))
         work = _MEANWHILE.get()
@@ -722,6 +743,11 @@ def load_cases(repo: Repository, use_index: bool = True, reread: bool = False,
     removed = len(known) - (len(files) - sum(1 for p in parsed if p not in known))
     ids = _ids_after(state, known, files, errors, parsed, removed)
     if use_index and (parsed or removed or state is None):
+        later = _SAVE_LATER.get()
+        if later is not None:  # the caller writes it once it has answered
+            later.append(partial(_save_quietly, repo.local_dir, state, files, digests, errors, ids, parsed, source,
+                                 built_ns))  # fmt: skip
+            return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers, withdrawn)
         try:
             _save(repo.local_dir, state, files, digests, errors, ids, parsed, source, built_ns)
         except _Damaged:
@@ -778,6 +804,13 @@ def _save(local_dir: Path, state: _State | None, files: list[File], digests: lis
             by_year.setdefault(digest[D_FY], []).append(raw)
     _write(main_path, (INDEX_VERSION, "main", built_ns, *head, built_ns), sorted(by_year.items()))
     delta_path.unlink(missing_ok=True)
+
+
+def _save_quietly(*args: Any) -> None:
+    """``_save``, left undone when it cannot be: the index is a cache, and the next load that
+    finds it missing, damaged or out of date writes it (with a note when it was damaged)."""
+    with suppress(_Damaged, OSError):
+        _save(*args)
 
 
 def _rebuild(repo: Repository, withdrawn: bool = False) -> Loaded[CaseRecord]:

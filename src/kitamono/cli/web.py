@@ -55,8 +55,12 @@ def web(
     try:
         # The cases are read before the first page is asked for; requests wait for them in the
         # server's queue, and the first page is answered from them at once.
-        workspace.load_first(start)
+        first = workspace.load_first(start)
         start()
+        if first is not None and first.loaded is not None:
+            info(t("web.loaded", n=len(first.loaded)))
+            if first.damaged:
+                info(t("web.loaded_damaged", n=len(first.damaged)))
         server, address = servers[0]
         if open_:
             import webbrowser

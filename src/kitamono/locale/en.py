@@ -1063,6 +1063,8 @@ MESSAGES: dict[str, str] = {
     "web.token_printed": "As the pages can be opened from other computers, they ask for this token: {token}",
     "web.stop_hint": "Press Ctrl+C to stop",
     "web.stopped": "Stopped serving the pages",
+    "web.loaded": "Read {n} cases",
+    "web.loaded_damaged": "{n} files cannot be read: the banner at the top of the pages says what to do",
     'web.token_required': "Serving on an address other than this computer's requires a token",
     "web.foreign_host": "These pages cannot be opened as {host}; open them at the address kitamono web printed",
     'web.foreign_origin': "Refused, changing nothing: the request came from another site's page",

@@ -1063,6 +1063,8 @@ MESSAGES: dict[str, str] = {
     "web.token_printed": "このパソコン以外からも開けるため、ページを開くと合言葉(トークン)を聞かれます: {token}",
     "web.stop_hint": "止めるには Ctrl+C を押してください",
     "web.stopped": "ページを閉じました",
+    "web.loaded": "案件 {n} 件を読み込みました",
+    "web.loaded_damaged": "読めないファイルが {n} 件あります。ページの上の案内を見てください",
     "web.token_required": "このパソコン以外のアドレスで開くには合言葉(トークン)が必要です",
     "web.foreign_host": "このページは {host} としては開けません。kitamono web が表示したアドレスで開いてください",
     "web.foreign_origin": "ほかのサイトのページから送られた操作なので、何も変更せずに断りました",

@@ -24,7 +24,7 @@ from datetime import date
 from statistics import median
 from typing import Any
 
-from kitamono.cases import counted_events, last_contact, start_event, status
+from kitamono.cases import counted_events, events_until, start_event, status, status_after
 from kitamono.errors import InputError
 from kitamono.fiscal import (
     fiscal_year,
@@ -35,7 +35,7 @@ from kitamono.fiscal import (
     parse_fiscal_year,
     quarter_bounds,
 )
-from kitamono.followup import PeriodCount, count_targets, lead_of, named_at_start, obligations, period_bounds
+from kitamono.followup import PeriodCount, count_targets, named_at_start, obligations, period_bounds
 from kitamono.i18n import label, t
 from kitamono.models import CASE_FIELDS, SUBPREFECTURES, Case, EventLike
 from kitamono.reference import Reference
@@ -307,12 +307,16 @@ def stale(cases: list[Case], ref: Reference, year: Year) -> Section:
     last = year.last
     found = []
     for case in cases:
-        if case.received_on > last or status(case, last) == "closed":
+        if case.received_on > last:
             continue
-        contact = last_contact(case, last)
-        days = (last - contact).days if contact else 0
-        if days > STALE_DAYS:
-            found.append((days, case, contact))
+        seen = events_until(case, last)  # read once: the status and the last contact
+        if not seen:
+            continue  # nothing recorded yet by then: not quiet for a number of days
+        contact = seen[-1].date
+        days = (last - contact).days
+        if days > STALE_DAYS and (state := status_after(seen)) != "closed":
+            started = next((e for e in seen if e.type == "started"), None)
+            found.append((days, case, contact, state, (started.lead or started.by) if started else case.received_by))
     found.sort(key=lambda item: (-item[0], item[1].id))
     table = Table(
         t("reports.annual.stale", days=STALE_DAYS, date=format_date(last, year.era)),
@@ -320,8 +324,8 @@ def stale(cases: list[Case], ref: Reference, year: Year) -> Section:
          Column("status", t("col.status"), show=lambda s: label("status", s)),
          Column("in_charge", t("reports.col.in_charge"), show=ref.short_name, only="table"),
          Column("last_event", t("reports.col.last_event")), Column("days", t("reports.col.days"), numeric=True)],
-        [[c.id, c.company.name, c.title, status(c, last), lead_of(c, last) or c.received_by, contact, days]
-         for days, c, contact in found],
+        [[c.id, c.company.name, c.title, state, in_charge, contact, days]
+         for days, c, contact, state, in_charge in found],
     )  # fmt: skip
     return Section([table], {"stale": Rows(table)}, [t("reports.summary.stale", n=len(found), days=STALE_DAYS)])
 

@@ -19,17 +19,22 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import ClosingIterator
 
 from kitamono.errors import KitamonoError
 from kitamono.i18n import LANGUAGES, chosen_language, lang, t
 from kitamono.sheets import MAX_FILE_BYTES
 from kitamono.web.workspace import Workspace
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 DEFAULT_PORT = 8470
 #: The addresses that reach this machine only; any other needs the token.
@@ -47,6 +52,17 @@ class _App(Flask):
         """One line naming the error's kind: a traceback could quote a case's contacts."""
         error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
         self.logger.error("%s %s: %s", request.method, request.path, type(error).__name__)
+
+
+def _settling(wsgi_app: WSGIApplication, workspace: Workspace) -> WSGIApplication:
+    """``wsgi_app``, after whose every answer is sent the workspace settles (``Workspace.settle``:
+    a new load looked at again, the index written): the server closes an answer once it has
+    written it, so that work never delays the page it follows."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return ClosingIterator(wsgi_app(environ, start_response), workspace.settle)
+
+    return app
 
 
 def _names(host: str, port: int) -> set[str]:
@@ -84,6 +100,7 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
         "csrf": secrets.token_urlsafe(32),
     }
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request: URLs hold search text
+    app.wsgi_app = _settling(app.wsgi_app, app.extensions["kitamono"]["workspace"])  # type: ignore[method-assign, assignment]
 
     @app.before_request
     def _guard() -> Response | tuple[str, int] | None:
@@ -114,11 +131,6 @@ def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, to
         if chosen:
             response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="Strict", httponly=True)
         return response
-
-    @app.teardown_request
-    def _settle(_: BaseException | None) -> None:
-        """Once the page is made, a load it needed is looked at again (not while the page computed)."""
-        app.extensions["kitamono"]["workspace"].settle()
 
     @app.teardown_request
     def _forget_language(_: BaseException | None) -> None:

@@ -90,6 +90,9 @@ class Workspace:
         self._verifier: threading.Thread | None = None
         self._reference: tuple[list[cache.Stamp], Reference] | None = None
         self._unverified: Snapshot | None = None  # a new load, to be looked at again by ``settle``
+        self._saves: list[Callable[[], None]] = []  # the first load's index, written by ``settle``
+        self._folders = _Folders()
+        self._saver: threading.Thread | None = None  # writing the first load's index
 
     @property
     def repo(self) -> Repository:
@@ -121,7 +124,7 @@ class Workspace:
         with self._lock:
             current = self._snapshot
             taken = time.time_ns()  # before the listing: a file changed after it is not trusted
-            folders = _folders(repo.cases_dir)
+            folders = self._folders(repo.cases_dir)
             if current is not None and current.verified and folders == current.folders and _steady(folders, taken):
                 self._verify_later(current)
                 return current
@@ -139,14 +142,18 @@ class Workspace:
             except KitamonoError as problem:  # ambiguous ids: nothing can be counted
                 loaded, error = None, str(problem)
                 files = scan_cases(repo.root, repo.cases_dir).files
-            self._snapshot = Snapshot(repo, files, loaded, error, taken, folders=folders)
-            self._unverified = self._snapshot  # looked at again once the page that loaded it is sent
-            return self._snapshot
+            snapshot = Snapshot(repo, files, loaded, error, taken, folders=folders)
+            # The load listed every file, after the folders: that is a look at every file. A file
+            # edited in place since then shows once the look after this request has run.
+            snapshot.verified = snapshot.trusted(files)
+            self._snapshot = self._unverified = snapshot  # looked at again once the page that loaded it is sent
+            return snapshot
 
-    def load_first(self, meanwhile: Callable[[], object]) -> None:
+    def load_first(self, meanwhile: Callable[[], object]) -> Snapshot | None:
         """Read the cases before the first page is asked for, doing ``meanwhile()`` (load Flask,
         open the server) while worker processes parse the case files; without workers (the index
-        is current, or there are few files) the caller does it afterwards."""
+        is current, or there are few files) the caller does it afterwards. The index is written
+        after the first page is sent (``settle``). The snapshot read, or None when reading failed."""
         from kitamono import index
 
         failed: list[BaseException] = []
@@ -159,18 +166,25 @@ class Workspace:
                 raise
 
         try:
-            with index.meanwhile(work):
-                self.snapshot()
+            with index.meanwhile(work), index.save_later() as saves:
+                snapshot = self.snapshot()
         except Exception:
             if failed:
                 raise
-            # Reading the cases failed: the first page reads them again and says what is wrong.
+            return None  # reading the cases failed: the first page reads them again and says what is wrong
+        self._saves = saves  # the index is written once the first page is sent
+        return snapshot
 
     def settle(self) -> None:
         """After a response is sent: look at every file of a new load once more, beside the next
         requests (not while the first page that needed the load is computed)."""
         with self._lock:
             snapshot, self._unverified = self._unverified, None
+            saves, self._saves = self._saves, []
+        if saves:
+            self._saver = threading.Thread(target=lambda: [save() for save in saves], name="kitamono-web-index",
+                                           daemon=True)  # fmt: skip
+            self._saver.start()
         if snapshot is not None:
             self._verify_later(snapshot)
 
@@ -197,20 +211,46 @@ class Workspace:
         return snapshot.compute(("withdrawn",), lambda: load_records(snapshot.repo, allow_damaged=True, withdrawn=True))
 
 
-def _folders(cases_dir: Path) -> list[tuple[str, int]]:
+class _Folders:
     """``cases/`` and every folder below it with its time: adding, removing or replacing a file
-    (as every writer of kitamono, git and most editors do) changes its folder's time."""
-    found: list[tuple[str, int]] = []
-    stack = [str(cases_dir)]
-    while stack:
-        folder = stack.pop()
-        try:
-            found.append((folder, os.lstat(folder).st_mtime_ns))
-            with os.scandir(folder) as entries:
-                stack.extend(e.path for e in entries if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
-        except (FileNotFoundError, NotADirectoryError):
-            found.append((folder, -1))
-    return sorted(found)
+    (as every writer of kitamono, git and most editors do) changes its folder's time.
+
+    A folder's entries are listed again only when its time has changed since they were last
+    listed (a new or removed subfolder changes it too): a look costs a stat per folder, not a
+    listing of every case file. Entries listed within a clock tick of a folder's time are not
+    kept (the folder could change again without changing its time: git's racy-clean rule)."""
+
+    def __init__(self) -> None:
+        self._subfolders: dict[str, tuple[int, list[str]]] = {}  # folder: (its time, its subfolders)
+
+    def __call__(self, cases_dir: Path) -> list[tuple[str, int]]:
+        found: list[tuple[str, int]] = []
+        kept: dict[str, tuple[int, list[str]]] = {}
+        stack = [str(cases_dir)]
+        while stack:
+            folder = stack.pop()
+            try:
+                mtime = os.lstat(folder).st_mtime_ns
+                known = self._subfolders.get(folder)
+                if known is not None and known[0] == mtime:
+                    subfolders = known[1]
+                else:
+                    listed = time.time_ns()
+                    with os.scandir(folder) as entries:
+                        subfolders = [e.path for e in entries
+                                      if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]  # fmt: skip
+                    if not _steady([(folder, mtime)], listed):
+                        found.append((folder, mtime))
+                        stack.extend(subfolders)
+                        continue
+            except (FileNotFoundError, NotADirectoryError):
+                found.append((folder, -1))
+                continue
+            found.append((folder, mtime))
+            kept[folder] = (mtime, subfolders)
+            stack.extend(subfolders)
+        self._subfolders = kept
+        return sorted(found)
 
 
 def _steady(folders: list[tuple[str, int]], taken: int) -> bool:
