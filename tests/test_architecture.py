@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("work", ("kitamono.index", "kitamono.casework", "kitamono.exchange", "kitamono.repository", "kitamono.gitsync",
               "kitamono.gitsync.*")),
     ("reports", ("kitamono.listings", "kitamono.reports", "kitamono.reports.*")),
-    ("render", ("kitamono.render",)),
+    ("render", ("kitamono.render", "kitamono.failures")),  # failures: how an error is said
     ("commands", ("kitamono.cli", "kitamono.cli.*", "kitamono.web", "kitamono.web.*")),  # web: never imports cli
     ("entry points", ("kitamono.launch", "kitamono.__main__")),
 ]  # fmt: skip

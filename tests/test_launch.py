@@ -115,3 +115,122 @@ def test_an_unreadable_case_file_stops_the_count_as_the_full_command_does(spread
     allowed = kitamono("case", "list", "--count", "--allow-damaged", repo=spread)
     assert allowed.stdout == run("case", "list", "--count", "--allow-damaged").stdout == "5\n"
     assert allowed.stderr.startswith("注意: ") and "1件" in allowed.stderr
+
+
+# --- kitamono web's quick start -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["web"], (None, 8470, "127.0.0.1", False)),
+        (["web", "--port", "8471", "--open"], (None, 8471, "127.0.0.1", True)),
+        (["--repo", "/r", "web", "--host=192.168.1.20", "--port=80"], ("/r", 80, "192.168.1.20", False)),
+        (["web", "--help"], None),
+        (["web", "--port"], None),
+        (["web", "--port", "0"], None),
+        (["web", "--port", "65536"], None),
+        (["web", "--port", "８４７０"], None),  # the full command line says what it makes of it
+        (["web", "--port", "8470", "--port", "8471"], None),
+        (["web", "--host", "--open"], None),
+        (["web", "--open=yes"], None),
+        (["web", "extra"], None),
+        (["--repo", "", "web"], None),
+        (["case", "list"], None),
+    ],
+)
+def test_only_the_plain_forms_of_kitamono_web_start_quickly(argv, expected):
+    from kitamono.launch import _web_options
+
+    assert _web_options(argv) == expected
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_kitamono_web_starts_without_the_command_line_framework(repo, new_case):
+    """The quick start serves the pages by the functions the full command calls; Typer never loads."""
+    new_case()
+    port = _free_port()
+    code = (
+        "import re, sys, threading, urllib.request\n"
+        "from werkzeug.serving import BaseWSGIServer\n"
+        "def answer_once(self):\n"
+        "    threading.Thread(target=self.handle_request).start()\n"
+        f"    page = urllib.request.urlopen('http://127.0.0.1:{port}/', timeout=60).read().decode()\n"
+        "    print('案件 1 件' in re.sub(r'<[^>]+>', '', page), flush=True)\n"
+        "    print(sorted(m for m in ('typer', 'rich', 'tabulate') if m in sys.modules), flush=True)\n"
+        "    raise KeyboardInterrupt\n"
+        "BaseWSGIServer.serve_forever = answer_once\n"
+        f"from kitamono.launch import quick_web; print(quick_web(['--repo', sys.argv[1], 'web', '--port', '{port}']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(repo)], capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines() == ["True", "[]", "True"], result.stderr  # the page, no Typer, served
+
+
+@pytest.mark.parametrize("how", ["quick", "full"])
+def test_a_port_in_use_is_one_line_and_nothing_is_read(repo, new_case, run, how):
+    import socket
+
+    new_case()
+    for name in ("index.pickle", "index-delta.pickle"):
+        (repo / ".kitamono" / name).unlink(missing_ok=True)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        if how == "quick":
+            result = kitamono("web", "--port", port, repo=repo)
+            code, out, err = result.returncode, result.stdout, result.stderr
+        else:
+            result = run("web", "--port", port)
+            code, out, err = result.exit_code, result.stdout, result.stderr
+    assert (code, out) == (1, "")
+    assert err == (
+        f"エラー: ポート {port} はほかのプログラムが使っています。"
+        "そのプログラムを止めるか、--port で別の番号を指定してください\n"
+    )
+    assert not (repo / ".kitamono" / "index.pickle").exists()  # refused before any case was read
+
+
+def test_a_host_that_names_no_address_is_one_line(repo):
+    result = kitamono("web", "--host", "no-such-host.invalid", repo=repo)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "エラー: --host の no-such-host.invalid というアドレスが見つかりません。"
+        "このパソコンのアドレス(例: 192.168.1.20)を指定してください\n"
+    )
+
+
+def test_the_server_collects_reference_cycles_again_once_the_cases_are_read(repo, new_case, monkeypatch):
+    """The entry point pauses the cyclic collector for short commands; a server runs for days,
+    so it turns it on again once the cases are read, with them frozen out of its scans."""
+    import gc
+
+    from werkzeug.serving import BaseWSGIServer
+
+    from kitamono.store import Repository
+    from kitamono.web.serve import listen, serve
+
+    new_case()
+    seen: list[tuple[bool, int]] = []
+
+    def serve_forever(self) -> None:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever", serve_forever)
+    said: list[str] = []
+    gc.disable()  # as kitamono's entry point does
+    try:
+        serve(Repository(repo), listen("127.0.0.1", 0), "127.0.0.1", False, tell=said.append)
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert seen and seen[0][0] and seen[0][1] > 0
+    assert said[-2:] == ["案件 1 件を読み込みました", "ページを閉じました"]

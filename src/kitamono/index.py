@@ -56,7 +56,7 @@ from kitamono.caseio import load_case_file
 from kitamono.errors import DataError
 from kitamono.i18n import t
 from kitamono.records import CaseRecord, CompanyRecord, ConflictRecord, CorrectionRaw, EventRecord
-from kitamono.store import Repository, scan_cases
+from kitamono.store import Repository, Scan, scan_cases
 
 if TYPE_CHECKING:  # the models (and pydantic) load only when a file must be parsed
     from kitamono.models import Case, CaseLike
@@ -241,11 +241,13 @@ class Loaded(Generic[C]):
                  digests: list[Digest], source: _Source | None = None, positions: list[int] | None = None,
                  cases: list[C] | None = None, narrow: bool = True, recover: Callable[[], Loaded[C]] | None = None,
                  ids: Ids | None = None, leftovers: list[str] | None = None,
-                 files: list[File] | None = None) -> None:  # fmt: skip
+                 files: list[File] | None = None, folders: dict[str, tuple[int, list[str]]] | None = None,
+                 ) -> None:  # fmt: skip
         self.paths = paths  # relative to the repository's root
         #: The case files as this load listed them, (path, size, mtime_ns): a caller that keeps the
         #: cases (``kitamono web``) knows from them when to load again, without listing twice.
         self.files = files or []
+        self.folders = folders or {}  # and the folders, as ``store.Scan.folders``
         self.problems = problems
         self.notes = notes
         self.renamed, self.duplicates = ids or ({}, [])  # see ``clashes``
@@ -717,7 +719,7 @@ def load_cases(repo: Repository, use_index: bool = True, reread: bool = False,
         state is not None and files == state.files
         and max((m for _, _, m in files), default=0) < state.trusted_before
     ):  # fmt: skip
-        return _current(repo, state, notes, scan.leftovers, withdrawn)  # the index is current
+        return _current(repo, state, notes, scan, withdrawn)  # the index is current
 
     # What the index knows of each path, trusted while the file is as it was then and was
     # already older than the index (a file changed within the same clock tick is read again).
@@ -747,7 +749,7 @@ def load_cases(repo: Repository, use_index: bool = True, reread: bool = False,
         if later is not None:  # the caller writes it once it has answered
             later.append(partial(_save_quietly, repo.local_dir, state, files, digests, errors, ids, parsed, source,
                                  built_ns))  # fmt: skip
-            return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers, withdrawn)
+            return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan, withdrawn)
         try:
             _save(repo.local_dir, state, files, digests, errors, ids, parsed, source, built_ns)
         except _Damaged:
@@ -759,7 +761,7 @@ def load_cases(repo: Repository, use_index: bool = True, reread: bool = False,
             unreadable = t("index.unreadable", path=main_path)
             notes[:] = [note for note in notes if note != unreadable]
             notes.append(t("index.not_saved", path=repo.local_dir))
-    return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan.leftovers, withdrawn)
+    return _loaded(repo, files, digests, errors, source, notes, use_index, ids, scan, withdrawn)
 
 
 def _ids_after(state: _State | None, known: dict[str, int], files: list[File], errors: list[str | None],
@@ -825,15 +827,15 @@ def _rebuild(repo: Repository, withdrawn: bool = False) -> Loaded[CaseRecord]:
     return load_cases(repo, withdrawn=withdrawn)
 
 
-def _current(repo: Repository, state: _State, notes: list[str], leftovers: list[str],
+def _current(repo: Repository, state: _State, notes: list[str], scan: Scan,
              withdrawn: bool) -> Loaded[CaseRecord]:  # fmt: skip
     """What a current index holds; its cases are read from it only when first needed."""
-    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True, state.ids, leftovers, withdrawn)
+    return _loaded(repo, state.files, state.digests, state.errors, state, notes, True, state.ids, scan, withdrawn)
 
 
 def _loaded(repo: Repository, files: list[File], digests: list[Digest | None], errors: list[str | None],
             source: _Source, notes: list[str], narrow: bool, ids: Ids,
-            leftovers: list[str], withdrawn: bool = False) -> Loaded[CaseRecord]:  # fmt: skip
+            scan: Scan, withdrawn: bool = False) -> Loaded[CaseRecord]:  # fmt: skip
     """The Loaded of the readable files (withdrawn cases only with ``withdrawn``), their cases
     read from ``source`` when needed."""
     recover = partial(_rebuild, repo, withdrawn)
@@ -842,10 +844,11 @@ def _loaded(repo: Repository, files: list[File], digests: list[Digest | None], e
     ):  # the usual case: every file readable (so each has a digest), none withdrawn
         return Loaded([path for path, _, _ in files], [], notes, digests=cast("list[Digest]", digests), source=source,
                       positions=list(range(len(files))), narrow=narrow, recover=recover, ids=ids,
-                      leftovers=leftovers, files=files)  # fmt: skip
+                      leftovers=scan.leftovers, files=files, folders=scan.folders)  # fmt: skip
     positions: list[int] = []
     loaded: Loaded[CaseRecord] = Loaded([], [], notes, digests=[], source=source, positions=positions, narrow=narrow,
-                                        recover=recover, ids=ids, leftovers=leftovers, files=files)  # fmt: skip
+                                        recover=recover, ids=ids, leftovers=scan.leftovers, files=files,
+                                        folders=scan.folders)  # fmt: skip
     for n, ((path, _, _), digest, error) in enumerate(zip(files, digests, errors, strict=True)):
         if error is None and digest is not None:
             if digest[D_WITHDRAWN] and not withdrawn:

@@ -1,14 +1,20 @@
-"""The ``kitamono`` command's entry point: one quick answer, else the full command line.
+"""The ``kitamono`` command's entry point: a quick start for two commands, else the full command line.
 
 ``kitamono case list --count`` (alone or with ``--fy``) is what scripts and shell prompts run
 over and over. It is answered here, from the index's digests, before the command-line framework
 is imported: Typer loads pydantic to run any command, which alone costs more than the answer.
-Everything else, and anything unusual about this command (another option, ``--help``, a value
-that does not read as a 年度, no repository, any error), goes to the full command line, which
-answers it exactly as it always does::
+
+``kitamono web`` (with ``--port``, ``--host``, ``--open``) starts here too, by the same
+functions the full command calls (``web.serve``): the server begins reading the cases while
+the command line would still be loading, and a person waits less for the first page.
+
+Everything else, and anything unusual about these commands (another option, ``--help``, a
+value that does not read as a 年度 or a port, no repository, a port in use, any error before
+the server starts), goes to the full command line, which answers it exactly as it always does::
 
     kitamono case list --count --fy 令和4年度     # answered here
     kitamono case list --count --status 支援中    # the full command line
+    kitamono web --port 8471                      # started here
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ def main() -> None:
     if answer is not None:
         sys.stdout.write(answer)
         return
+    if quick_web(sys.argv[1:]):
+        return
     from kitamono.cli import main as full
 
     full()
 
 
-def _count_options(argv: list[str]) -> tuple[str | None, str | None] | None:
-    """(--repo, --fy) of ``[--repo PATH] case list --count [--fy FY]``, or None for anything else."""
+def _repo_option(argv: list[str]) -> tuple[str | None, list[str]] | None:
+    """(--repo, the rest) of ``[--repo PATH] REST``, or None when ``--repo`` has no value."""
     repo: str | None = None
     rest = list(argv)
     if rest and (rest[0] == "--repo" or rest[0].startswith("--repo=")):
@@ -46,6 +54,17 @@ def _count_options(argv: list[str]) -> tuple[str | None, str | None] | None:
             repo = rest.pop(0)
         else:
             repo = option.removeprefix("--repo=")
+        if not repo:
+            return None
+    return repo, rest
+
+
+def _count_options(argv: list[str]) -> tuple[str | None, str | None] | None:
+    """(--repo, --fy) of ``[--repo PATH] case list --count [--fy FY]``, or None for anything else."""
+    found = _repo_option(argv)
+    if found is None:
+        return None
+    repo, rest = found
     if rest[:2] != ["case", "list"]:
         return None
     fy: str | None = None
@@ -61,7 +80,7 @@ def _count_options(argv: list[str]) -> tuple[str | None, str | None] | None:
             fy = option.removeprefix("--fy=")
         else:
             return None
-    if not counting or (repo is not None and not repo) or (fy is not None and fy.startswith("-")):
+    if not counting or (fy is not None and fy.startswith("-")):
         return None
     return repo, fy
 
@@ -99,3 +118,71 @@ def quick_count(argv: list[str]) -> str | None:
     for note in loaded.notes:
         print(printable(note), file=sys.stderr)
     return f"{len(loaded) if fy is None else loaded.count_received_in(fy)}\n"
+
+
+def _web_options(argv: list[str]) -> tuple[str | None, int, str, bool] | None:
+    """(--repo, --port, --host, --open) of ``[--repo PATH] web [--port N] [--host H] [--open]``
+    (each option once, with the command's defaults), or None for anything else."""
+    found = _repo_option(argv)
+    if found is None or found[1][:1] != ["web"]:
+        return None
+    repo, rest = found
+    given: dict[str, str] = {}
+    options = rest[1:]
+    while options:
+        option = options.pop(0)
+        name, equals, value = option.partition("=")
+        if name == "--open" and not equals and name not in given:
+            given[name] = ""
+        elif name in ("--port", "--host") and name not in given:
+            if not equals:
+                if not options:
+                    return None
+                value = options.pop(0)
+            if not value or value.startswith("-"):
+                return None
+            given[name] = value
+        else:
+            return None
+    port_text = given.get("--port", "8470")
+    if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        return None
+    return repo, int(port_text), given.get("--host", "127.0.0.1"), "--open" in given
+
+
+def quick_web(argv: list[str]) -> bool:
+    """Serve ``kitamono web`` as the full command would, before the command-line framework
+    loads; False (nothing done) to leave it to the full command line: anything unusual, no
+    repository, or an address that cannot be taken (which the full command then explains)."""
+    chosen = _web_options(argv)
+    if chosen is None:
+        return False
+    repo_option, port, host, open_browser = chosen
+    from pathlib import Path
+
+    from kitamono.errors import KitamonoError
+    from kitamono.failures import failure, one_line
+    from kitamono.store import open_repository
+    from kitamono.web.serve import listen, serve
+
+    try:
+        repo = open_repository(Path(repo_option) if repo_option is not None else None)
+        listening = listen(host, port)
+    except (KitamonoError, OSError):
+        return False  # the full command line says what is wrong, in its own words
+    try:
+        serve(repo, listening, host, open_browser, tell=_say)
+    except Exception as error:  # as the full command line ends: one line, exit 1
+        line = one_line(error)
+        if line is None:  # KITAMONO_DEBUG=1
+            raise
+        _say(failure(line))
+        sys.exit(1)
+    return True
+
+
+def _say(message: str) -> None:
+    """A line on stderr, as the full command line says it (text from a file sends no control character)."""
+    from kitamono.controls import printable
+
+    print(printable(message), file=sys.stderr, flush=True)

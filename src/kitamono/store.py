@@ -159,6 +159,9 @@ class Scan(NamedTuple):
 
     files: list[tuple[str, int, int]]  # (path relative to the root, size, mtime_ns), sorted by path
     leftovers: list[str]  # ``.ID.yaml.XXXX.tmp`` of writes that never finished (or are under way)
+    #: Every folder listed: its time, read before its entries were, and its subfolders. A caller
+    #: that keeps the cases (``kitamono web``) knows from them when a file is added or removed.
+    folders: dict[str, tuple[int, list[str]]] = {}  # noqa: RUF012 - a NamedTuple's default, never changed
 
 
 def scan_cases(root: Path, cases_dir: Path, with_files: bool = True) -> Scan:
@@ -173,6 +176,7 @@ def scan_cases(root: Path, cases_dir: Path, with_files: bool = True) -> Scan:
     """
     found: list[tuple[str, int, int]] = []
     leftovers: list[str] = []
+    folders: dict[str, tuple[int, list[str]]] = {}
     skip = len(str(root)) + 1
     start = str(cases_dir)
     if os.path.islink(start):
@@ -182,9 +186,12 @@ def scan_cases(root: Path, cases_dir: Path, with_files: bool = True) -> Scan:
         folder = stack.pop()
         prefix = folder[skip:] + "/"
         try:
+            mtime = os.lstat(folder).st_mtime_ns
             entries = os.scandir(folder)
         except FileNotFoundError:
             continue
+        subfolders: list[str] = []
+        folders[folder] = (mtime, subfolders)
         with entries:
             for entry in entries:
                 name = entry.name
@@ -193,6 +200,7 @@ def scan_cases(root: Path, cases_dir: Path, with_files: bool = True) -> Scan:
                         leftovers.append(prefix + name)
                 elif entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
+                    subfolders.append(entry.path)
                 elif not with_files:
                     continue
                 elif name.endswith(".yaml") and not entry.is_symlink():
@@ -202,7 +210,7 @@ def scan_cases(root: Path, cases_dir: Path, with_files: bool = True) -> Scan:
                     found.append((prefix + name, LINK_SIZE, entry.stat(follow_symlinks=False).st_mtime_ns))
     found.sort()
     leftovers.sort()
-    return Scan(found, leftovers)
+    return Scan(found, leftovers, folders)
 
 
 # --- finding and making repositories --------------------------------------------------------------

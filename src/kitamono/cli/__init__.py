@@ -1,13 +1,12 @@
 """The ``kitamono`` command: one Typer sub-app per command group, joined here.
 
-The only place that turns errors into exit codes: a KitamonoError or an OS error becomes one
-line on stderr and exit 1; usage errors stay with Typer (exit 2); nothing else shows a traceback
-unless ``KITAMONO_DEBUG=1``.
+Where errors become exit codes: a KitamonoError or an OS error becomes one line on stderr and
+exit 1 (``errors.one_line``, which ``kitamono web``'s quick start in ``launch`` uses too); usage
+errors stay with Typer (exit 2); nothing else shows a traceback unless ``KITAMONO_DEBUG=1``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import DefaultPlaceholder
 
+from kitamono.failures import failure
 from kitamono.i18n import t
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ def usage_line(error: Exception) -> str:
         elif message == "Missing command.":
             message = t("usage.missing_command")
     hint = t("usage.hint", command=f"{ctx.command_path} -h") if ctx is not None else ""
-    return f"{t('error.prefix')}: {message}{hint}"
+    return failure(f"{message}{hint}")
 
 
 #: Typer's shell-completion options, by parameter name, and their help in the user's language.
@@ -271,33 +271,23 @@ class _Group(Group):
                 typer.echo(usage_line(error), err=True)
             else:
                 message = error.format_message() if hasattr(error, "format_message") else str(error)
-                typer.echo(f"{t('error.prefix')}: {message}", err=True)
+                typer.echo(failure(message), err=True)
             sys.exit(code)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Context) -> Any:
         from kitamono.cli.common import fail
-        from kitamono.errors import KitamonoError
+        from kitamono.failures import one_line
 
         try:
             return super().invoke(ctx)
-        except KitamonoError as error:
-            fail(str(error))
-        except OSError as error:
-            where = f" ({error.filename})" if error.filename else ""
-            fail(f"{t('error.os', reason=error.strerror or error)}{where}")
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
             raise  # usage errors (exit 2) and deliberate exits stay with Typer
         except Exception as error:  # the last line of defence against tracebacks
-            from pydantic import ValidationError
-
-            if isinstance(error, ValidationError):  # a value typed on the command line, e.g. a --note
-                from kitamono.caseio import validation_message
-
-                fail(validation_message(error))
-            if os.environ.get("KITAMONO_DEBUG"):
+            line = one_line(error)
+            if line is None:  # KITAMONO_DEBUG=1
                 raise
-            fail(t("error.unexpected", kind=type(error).__name__))
+            fail(line)
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)  # in the order they were added, not alphabetical

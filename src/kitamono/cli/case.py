@@ -28,6 +28,7 @@ from kitamono.cli.common import (
     today,
     warn,
 )
+from kitamono.failures import failure
 from kitamono.i18n import t
 
 if TYPE_CHECKING:
@@ -338,7 +339,7 @@ def edit(case_id: CaseIdArg) -> None:
         except EditRejected as rejected:
             if not (rejected.fixable and sys.stdin.isatty() and sys.stderr.isatty()):
                 raise
-            info(f"{t('error.prefix')}: {rejected}")
+            info(failure(str(rejected)))
             if not typer.confirm(t("edit.reopen"), default=True, err=True):
                 raise typer.Exit(1) from None
     if case is None:

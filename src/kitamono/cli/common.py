@@ -49,7 +49,9 @@ def text_option(name: str, key: str, completion: Completion | None = None, metav
 
 def fail(message: str) -> NoReturn:
     """One line on stderr and exit 1: the way every domain error leaves kitamono."""
-    info(f"{t('error.prefix')}: {message}")
+    from kitamono.failures import failure
+
+    info(failure(message))
     raise typer.Exit(1)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kitamono.cli.common import auto_commit, fail, format_option, info, reference, repository, today
+from kitamono.failures import failure
 from kitamono.i18n import t
 
 
@@ -113,9 +114,9 @@ def import_cases(
         result = import_file(repo, file, ref, today(), dry_run=dry_run, options=options)
     except (ImportRejected, DamagedCases) as error:
         for problem in error.problems[:MAX_LISTED_PROBLEMS]:
-            info(f"{t('error.prefix')}: {problem}")
+            info(failure(problem))
         if len(error.problems) > MAX_LISTED_PROBLEMS:
-            info(f"{t('error.prefix')}: {t('exchange.more_problems', n=len(error.problems) - MAX_LISTED_PROBLEMS)}")
+            info(failure(t("exchange.more_problems", n=len(error.problems) - MAX_LISTED_PROBLEMS)))
         raise
     plan = result.plan
     if dry_run:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as Answer
 
 from kitamono.errors import FieldError, InputError, KitamonoError
@@ -128,6 +128,20 @@ def _dashboard(snapshot: Snapshot, ref: Reference, now: date) -> dict[str, Any]:
         "quarterly": table_view(quarterly.tables[0]),
         "conflicted": sorted(case.id for case in loaded.cases if case.conflicts),
     }
+
+
+def prepare(app: Flask) -> None:
+    """Load now what the first page (the dashboard) loads as it is asked for: the reference data,
+    the report modules it computes with, its templates, the routes' matcher. ``kitamono web``
+    does this while the case files are parsed, so that the first page only computes."""
+    import kitamono.reports.activity
+    import kitamono.reports.annual
+    import kitamono.reports.targets  # noqa: F401
+
+    app.extensions["kitamono"]["workspace"].reference()
+    for name in ("base.html", "_macros.html", "_banner.html", "dashboard.html"):
+        app.jinja_env.get_template(name)
+    app.url_map.bind("localhost").match("/")
 
 
 @pages.get("/")

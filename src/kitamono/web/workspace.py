@@ -124,11 +124,14 @@ class Workspace:
         with self._lock:
             current = self._snapshot
             taken = time.time_ns()  # before the listing: a file changed after it is not trusted
-            folders = self._folders(repo.cases_dir)
-            if current is not None and current.verified and folders == current.folders and _steady(folders, taken):
-                self._verify_later(current)
-                return current
+            # The first load lists the folders itself, as it lists the files; a later one is made
+            # when these differ from the last load's (or a file did).
+            folders: list[tuple[str, int]] | None = None
             if current is not None:  # the first load has nothing to compare with: it lists the files itself
+                folders = self._folders(repo.cases_dir)
+                if current.verified and folders == current.folders and _steady(folders, taken):
+                    self._verify_later(current)
+                    return current
                 files = scan_cases(repo.root, repo.cases_dir).files
                 if current.trusted(files):
                     current.folders, current.verified = folders, True
@@ -139,9 +142,13 @@ class Workspace:
                 assert loaded is not None
                 files = loaded.files  # as the load listed them: the files are listed once
                 loaded.cases  # noqa: B018 - built now, once, not by the first page that needs them
+                if folders is None:
+                    folders = self._folders.listed(loaded.folders, taken)
             except KitamonoError as problem:  # ambiguous ids: nothing can be counted
                 loaded, error = None, str(problem)
                 files = scan_cases(repo.root, repo.cases_dir).files
+            if folders is None:
+                folders = self._folders(repo.cases_dir)
             snapshot = Snapshot(repo, files, loaded, error, taken, folders=folders)
             # The load listed every file, after the folders: that is a look at every file. A file
             # edited in place since then shows once the look after this request has run.
@@ -251,6 +258,12 @@ class _Folders:
             stack.extend(subfolders)
         self._subfolders = kept
         return sorted(found)
+
+    def listed(self, folders: dict[str, tuple[int, list[str]]], taken: int) -> list[tuple[str, int]]:
+        """The folders a load listed (``store.Scan.folders``, each listed after ``taken``), as a
+        look here would give them, and kept as if listed here."""
+        self._subfolders = {folder: seen for folder, seen in folders.items() if _steady([(folder, seen[0])], taken)}
+        return sorted((folder, mtime) for folder, (mtime, _) in folders.items())
 
 
 def _steady(folders: list[tuple[str, int]], taken: int) -> bool:
