@@ -211,9 +211,9 @@ def followups(cases: Iterable[CaseLike], targets: Targets, as_of: date, institut
             buckets[item.state].append(item)
 
     def order(item: Obligation) -> tuple:
-        return (item.fiscal_year, item.last_contact or date.min, item.case.id)
+        return (item.period[0], item.last_contact or date.min, item.case.id)
 
-    return FollowupList(as_of, *(sorted(buckets[s], key=order) for s in buckets))
+    return FollowupList(as_of, *(sorted(bucket, key=order) for bucket in buckets.values()))
 
 
 # --- the targets ----------------------------------------------------------------------------------

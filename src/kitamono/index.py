@@ -319,10 +319,10 @@ class Loaded(Generic[C]):
 
     def _select(self, keep: Callable[[Digest], bool]) -> list[C]:
         """The cases whose digest ``keep`` accepts (every case when narrowing is off)."""
-        if not self.narrow or self._cases is not None:
-            chosen = None if not self.narrow else [n for n, d in enumerate(self.digests) if keep(d)]
-            cases = self.cases
-            return cases if chosen is None else [cases[n] for n in chosen]
+        if not self.narrow:
+            return self.cases
+        if self._cases is not None:
+            return [case for case, digest in zip(self._cases, self.digests, strict=True) if keep(digest)]
         while True:
             try:
                 return self._build([n for n, d in enumerate(self.digests) if keep(d)])
