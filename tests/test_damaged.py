@@ -243,3 +243,48 @@ def test_the_xlsx_of_a_listing_made_without_damage_has_no_summary_sheet(three, r
     run("case", "list", "-o", tmp_path / "list.xlsx")
     book = openpyxl.load_workbook(io.BytesIO((tmp_path / "list.xlsx").read_bytes()))
     assert book.sheetnames == ["相談案件一覧"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (CASE_TEXT.replace("channel: visit", "channel: fax"),
+         "channel: 次のどれかにしてください: visit、phone、email、web、referral、event、other"),
+        (CASE_TEXT.replace("id: hro-2019-0003", "id: 2019"), "id: 文字で書いてください"),
+        (CASE_TEXT + "memo: 電話で確認\n", "memo: この項目は使えません。名前の綴りを確かめてください"),
+        (CASE_TEXT.replace("received_by: hro\n", ""), "received_by: 必要な項目がありません"),
+        (CASE_TEXT.replace("needs:\n- technical\n", "needs: technical\n"),
+         "needs: 一覧(「- 」で始まる行)で書いてください"),
+        (CASE_TEXT.replace("received_on: 2019-06-20", "received_on: 令和元年6月20日"),
+         "received_on: 日付で書いてください(例: 2019-05-14)"),
+    ],
+    ids=["choice", "type", "unknown item", "missing item", "list", "date"],
+)  # fmt: skip
+def test_check_tells_what_a_case_file_holds_wrongly_in_the_users_words(three, repo, run, text, said):
+    """The models' checks name the item and say what to write there, in Japanese (Pydantic's own
+    words are English)."""
+    (repo / DAMAGED).write_text(text, encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1
+    assert result.stdout == f"{DAMAGED}: {said}\n"
+
+
+def test_what_a_case_file_holds_wrongly_is_said_in_english_with_kitamono_lang_en(three, repo, run, monkeypatch):
+    monkeypatch.setenv("KITAMONO_LANG", "en")
+    (repo / DAMAGED).write_text(CASE_TEXT.replace("channel: visit", "channel: fax"), encoding="utf-8")
+    result = run("check")
+    assert result.stdout == f"{DAMAGED}: channel: Use one of: visit, phone, email, web, referral, event, other\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["web", "--port", "0"], "エラー: --port: 1 以上にしてください(使い方は "),
+        (["web", "--port", "70000"], "エラー: --port: 65535 以下にしてください(使い方は "),
+        (["web", "--port", "http"], "エラー: --port: 整数で書いてください(使い方は "),
+        (["case", "void", "hro-2019-0001", "0", "--reason", "重複"], "エラー: 番号: 1 以上にしてください(使い方は "),
+    ],
+)
+def test_a_number_typed_out_of_range_is_refused_in_japanese(three, run, args, said):
+    result = run(*args)
+    assert result.exit_code == 2 and result.stderr.startswith(said) and result.stderr.count("\n") == 1

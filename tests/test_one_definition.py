@@ -88,7 +88,7 @@ def test_column_headings_are_gathered_as_a_choice_s_labels_are(ref):
 
 
 def test_a_reference_id_is_lower_case_ascii():
-    with pytest.raises(ValueError, match="id must be lower-case ascii letters, digits and _"):
+    with pytest.raises(ValueError, match="ID は英小文字で始め、英小文字・数字・_ だけで書いてください"):
         Institution(id="Tokachi", name="x", short_name="x", kind="network", area=["十勝"])
 
 

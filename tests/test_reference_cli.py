@@ -176,3 +176,23 @@ def test_bad_data_is_one_line_naming_file_and_field(repo, run, filename, text, n
     assert snapshot(repo) == before
     check = run("check")
     assert check.exit_code == 1 and f"data/{filename}" in check.stdout + check.stderr
+
+
+@pytest.mark.parametrize(
+    ("filename", "text", "said"),
+    [
+        ("municipalities.yaml", 'municipalities:\n- {code: "012077", name: 新帯広市, kind: 市, subprefecture: 十勝}\n',
+         "municipalities[0](012077).code: 市町村コード 012077 の検査数字(6 桁目)が合いません"),
+        ("municipalities.yaml", 'municipalities:\n- {code: "012076", name: 新帯広市, kind: 市, subprefecture: 東京}\n',
+         "municipalities[0](012076).subprefecture: 振興局「東京」はありません"),
+        ("institutions.yaml", "institutions:\n- {id: Tokachi, name: とかち財団, short_name: とかち, kind: network, "
+         "city: 帯広市, area: [十勝]}\n",
+         "institutions[0](Tokachi).id: ID は英小文字で始め、英小文字・数字・_ だけで書いてください"),
+    ],
+    ids=["check digit", "subprefecture", "id"],
+)  # fmt: skip
+def test_a_mistake_in_the_repositorys_reference_data_is_said_in_japanese(repo, run, filename, text, said):
+    _with_data(repo, filename, text)
+    result = run("fields")
+    assert result.exit_code == 1
+    assert said in result.stderr and result.stderr.count("\n") == 1, result.stderr

@@ -25,13 +25,14 @@ import re
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from kitamono.errors import DataError
 from kitamono.i18n import t
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
     from kitamono.models import Case
 
@@ -214,11 +215,44 @@ def read_yaml(path: Path) -> Any:
 
 
 def validation_message(error: ValidationError, prefix: str = "") -> str:
-    """``prefix.field: message`` for the first problem of a Pydantic error."""
+    """``prefix.field: problem`` for the first problem of a Pydantic error, in the user's language."""
     first = error.errors()[0]
     loc = ".".join(str(part) for part in first["loc"])
     where = ".".join(part for part in (prefix, loc) if part)
-    return f"{where}: {first['msg']}" if where else first["msg"]
+    problem = validation_problem(first)
+    return f"{where}: {problem}" if where else problem
+
+
+def validation_problem(found: ErrorDetails) -> str:
+    """One problem Pydantic found, in the user's language: its own words are English.
+
+    Each kind of problem Pydantic names (``int_parsing``, ``literal_error`` …) has a message in
+    the catalogues (``pydantic.*``), filled in from what it says about it (the limit, the values
+    allowed); a check of kitamono's own (a validator's ValueError, a PydanticCustomError) already
+    speaks the user's language and is said as it is; any other kind of Pydantic's is said in
+    general words."""
+    from pydantic_core.core_schema import ErrorType
+
+    from kitamono.i18n import catalogue, lang
+
+    kind = found["type"]
+    context = found.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in context:
+        return str(context["error"])
+    if f"pydantic.{kind}" in catalogue(lang()):
+        values = {name: _said(value) for name, value in context.items()}
+        return t(f"pydantic.{kind}", **values)
+    if kind in get_args(ErrorType):
+        return t("pydantic.other")
+    return found["msg"]  # a PydanticCustomError of kitamono's: already in the user's words
+
+
+def _said(value: Any) -> str:
+    """A value Pydantic quotes in an error as the catalogue's message shows it: the values a
+    choice allows (``'food', 'it' or 'other'``) as a list in the user's language."""
+    text = str(value)
+    allowed = re.findall(r"'([^']*)'", text)
+    return t("list.sep").join(allowed) if allowed else text
 
 
 # --- case files -----------------------------------------------------------------------------------

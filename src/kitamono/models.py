@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic_core import PydanticCustomError
 
 from kitamono.controls import NOT_IN_LINE, NOT_IN_TEXT, visible
+from kitamono.i18n import t
 from kitamono.ids import parse_case_id
 from kitamono.records import CaseRecord, EventRecord
 
@@ -99,7 +100,7 @@ ASCII_ID = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)  # the whole id: used with f
 def ascii_id(value: str) -> str:
     """``value`` when it is a whole ``ASCII_ID``; a validation error otherwise."""
     if not ASCII_ID.fullmatch(value):
-        raise ValueError("id must be lower-case ascii letters, digits and _")
+        raise ValueError(t("model.ascii_id"))
     return value
 
 
@@ -226,17 +227,17 @@ class Municipality(Strict):
     @classmethod
     def _check_digit(cls, value: str) -> str:
         if not re.fullmatch(r"01\d{4}", value):
-            raise ValueError("code must be 6 digits starting with 01")
+            raise ValueError(t("model.municipality_code"))
         total = sum(int(d) * w for d, w in zip(value[:5], (6, 5, 4, 3, 2), strict=True))
         if int(value[5]) != (11 - total % 11) % 10:
-            raise ValueError(f"check digit of {value} is wrong")
+            raise ValueError(t("model.check_digit", code=value))
         return value
 
     @field_validator("subprefecture")
     @classmethod
     def _known_subprefecture(cls, value: str) -> str:
         if value not in SUBPREFECTURES:
-            raise ValueError(f"unknown 振興局 {value!r}")
+            raise ValueError(t("model.subprefecture", name=value))
         return value
 
 
@@ -252,7 +253,7 @@ class TargetPeriod(Strict):
     @model_validator(mode="after")
     def _adds_up(self) -> TargetPeriod:
         if self.new + self.continuing != self.total:
-            raise ValueError(f"{self.label}: new + continuing != total")
+            raise ValueError(t("model.period_total", label=self.label))
         return self
 
 
@@ -266,7 +267,7 @@ class Targets(Strict):
     @model_validator(mode="after")
     def _total(self) -> Targets:
         if sum(p.total for p in self.periods) != self.total:
-            raise ValueError("the periods' totals do not add up to total")
+            raise ValueError(t("model.targets_total"))
         return self
 
 
@@ -326,17 +327,17 @@ class RoutingRules(Strict):
         for kind in self.kinds:
             for need in kind.needs:
                 if need in seen:
-                    raise ValueError(f"kinds: {need} is in both {seen[need]} and {kind.id}")
+                    raise ValueError(t("model.need_twice", need=need, first=seen[need], second=kind.id))
                 seen[need] = kind.id
         missing = [c for c in COMPETENCES if c not in seen]
         if missing:
-            raise ValueError(f"kinds: no kind of help has {', '.join(missing)}")
+            raise ValueError(t("model.need_missing", needs=t("list.sep").join(missing)))
         if self.subsidies and sum(1 for p in self.subsidies if p.default) != 1:
-            raise ValueError("subsidies: exactly one programme must have default: true")
+            raise ValueError(t("model.subsidy_default"))
         for area, near in self.nearby.items():
             for name in (area, *near):
                 if name not in SUBPREFECTURES:
-                    raise ValueError(f"nearby: unknown 振興局 {name!r}")
+                    raise ValueError(t("model.nearby", name=name))
         return self
 
 
@@ -354,8 +355,6 @@ def _refusing(pattern: re.Pattern[str], key: str) -> Callable[[str, ValidationIn
             return value
         found = pattern.search(value)
         if found is not None:
-            from kitamono.i18n import t
-
             raise PydanticCustomError("control_character", t(key, char=visible(found.group())))
         return value
 
@@ -507,7 +506,7 @@ class Case(Strict):
     @classmethod
     def _case_id(cls, value: str) -> str:
         if parse_case_id(value) is None:
-            raise ValueError("id must look like hro-2019-0001")
+            raise ValueError(t("model.case_id"))
         return value
 
 

@@ -203,6 +203,19 @@ def _param_name(param: Parameter) -> str:
     return max(param.opts, key=len) if param.param_type_name == "option" and param.opts else _value_name(param)
 
 
+def _in_words(error: Exception) -> str | None:
+    """What a value typed is refused for, in the user's language, when Typer asked Pydantic
+    (a number out of range, not a number: Typer converts each value through it)."""
+    from pydantic import ValidationError
+
+    cause = error.__cause__
+    if isinstance(cause, ValidationError) and cause.errors():
+        from kitamono.caseio import validation_problem
+
+        return validation_problem(cause.errors()[0])
+    return None
+
+
 def usage_line(error: Exception) -> str:
     """A usage error as one line in the user's language, with where to read how to use the command.
 
@@ -226,7 +239,7 @@ def usage_line(error: Exception) -> str:
     elif kind == "MissingParameter" and param is not None:
         message = t("usage.missing", name=_param_name(param))
     elif param is not None:  # BadParameter: the message already says what is wrong with the value
-        message = f"{_param_name(param)}: {message}"
+        message = f"{_param_name(param)}: {_in_words(error) or message}"
     elif getattr(error, "param_hint", None):
         message = f"{error.param_hint}: {message}"  # type: ignore[attr-defined]
     else:
