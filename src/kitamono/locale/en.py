@@ -1205,4 +1205,6 @@ MESSAGES: dict[str, str] = {
     "web.import_no_file": "Choose the file to import",
     "web.import_expired": "The file checked is gone. Choose the file again and check it",
     "web.import_nothing": "There is nothing to import",
+    # --- loose ---
+    "rule.team_before_start": "{where}: a team cannot be recorded on a case with no lead institution. A team is formed when the lead's support is not enough (plan 3(2)②エ). Record the start of support (start) with a lead first",
 }

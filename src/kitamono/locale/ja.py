@@ -1205,4 +1205,6 @@ MESSAGES: dict[str, str] = {
     "web.import_no_file": "取り込むファイルを選んでください",
     "web.import_expired": "確かめたファイルが見つかりません。もう一度ファイルを選んで確かめてください",
     "web.import_nothing": "取り込む案件はありません",
+    # --- loose ---
+    "rule.team_before_start": "{where}: 主担当 (lead) が決まっていない案件にはチーム結成を記録できません。チームは主担当の支援だけでは対応が難しいときに結成するものです(計画 3(2)②エ)。先に主担当を決めて支援開始 (start) を記録してください",
 }
