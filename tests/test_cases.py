@@ -329,4 +329,5 @@ def test_a_team_is_recorded_only_on_a_case_whose_lead_has_started_support(repo, 
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     checked = run("check")
     assert checked.exit_code == 1
-    assert "events[2]: 主担当 (lead) が決まっていない案件にはチーム結成を記録できません" in checked.stdout + checked.stderr
+    said = checked.stdout + checked.stderr
+    assert "events[2]: 主担当 (lead) が決まっていない案件にはチーム結成を記録できません" in said
