@@ -1207,4 +1207,6 @@ MESSAGES: dict[str, str] = {
     "web.import_nothing": "There is nothing to import",
     # --- loose ---
     "rule.team_before_start": "{where}: a team cannot be recorded on a case with no lead institution. A team is formed when the lead's support is not enough (plan 3(2)②エ). Record the start of support (start) with a lead first",
+    "web.import_cancel": "Do not import",
+    "web.import_cancelled": "Nothing was imported. The copy kept of the file you checked was removed",
 }
