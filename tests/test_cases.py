@@ -296,3 +296,38 @@ def test_plan_fit_reads_the_strategy_lines_words_as_well_as_their_fields(repo, r
     shown = run("case", "show", result.stdout.strip(), "--format", "plain").stdout
     plan_line = next(line for line in shown.splitlines() if line.startswith("基本計画"))
     assert plan_line.split()[1:] == (["紋別市"] if fits else ["紋別市(分野が計画外)"])
+
+
+def test_a_team_is_recorded_only_on_a_case_whose_lead_has_started_support(repo, run, new_case):
+    """A team is an escalation (3(2)②エ), as ``route --apply`` records it: after a start naming the
+    lead, never one that makes a case 支援中 with no 主担当; by hand, on a page or in a file."""
+    case_id = new_case()
+    assert run("case", "refer", case_id, "--to", "hokuyo", "--date", "2019-05-20").exit_code == 0
+
+    def refused(*args: str) -> str:
+        before = snapshot(repo)
+        result = run("case", *args)
+        assert result.exit_code == 1, result.stdout
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert "主担当" in result.stderr and "支援開始" in result.stderr
+        assert snapshot(repo) == before
+        return result.stderr
+
+    refused("team", case_id, "--members", "hro,hokuyo,hokudai", "--date", "2019-06-01")
+    assert status_of(run, case_id) == "referred"
+    assert run("case", "start", case_id, "--lead", "hokuyo", "--date", "2019-06-10", "--by", "hokuyo").exit_code == 0
+    refused("team", case_id, "--members", "hro,hokuyo,hokudai", "--date", "2019-06-05")  # before the start
+    assert run("case", "team", case_id, "--members", "hro,hokuyo,hokudai", "--date", "2019-07-01").exit_code == 0
+    shown = json.loads(run("case", "show", case_id, "--format", "json").stdout)
+    assert shown["status"] == "supporting" and shown["lead"] == "hokuyo"
+    refused("void", case_id, "3", "--reason", "誤って記録")  # the start, with the team after it
+    refused("amend", case_id, "3", "--date", "2019-07-02", "--reason", "日付の誤り")  # the start after the team
+
+    path = case_file(repo, case_id)  # a file written by hand is reported by check
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["events"] = [e for e in data["events"] if e["type"] != "started"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    checked = run("check")
+    assert checked.exit_code == 1
+    said = checked.stdout + checked.stderr
+    assert "events[2]: 主担当 (lead) が決まっていない案件にはチーム結成を記録できません" in said

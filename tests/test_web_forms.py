@@ -148,6 +148,16 @@ def test_a_refused_close_says_why_next_to_the_field(web, repo, new_case, run, fo
     assert 'value="完了"' in opened
 
 
+def test_a_team_on_a_case_with_no_lead_is_refused_on_the_page_as_case_team_refuses_it(web, repo, new_case, run):
+    case_id = new_case()
+    before = snapshot(repo)
+    response = post(web, f"/cases/{case_id}/record/team_formed", {"members": ["hro", "hokuyo"], "date": "2019-06-01"})
+    assert response.status_code == 400
+    result = run("case", "team", case_id, "--members", "hro,hokuyo", "--date", "2019-06-01")
+    assert result.exit_code == 1 and "主担当" in result.stderr and snapshot(repo) == before
+    assert escape(_said(result)) in _form(text(response), "team_formed")
+
+
 @pytest.mark.parametrize("url", ["/cases/hro-2019-0001/correct/amend", "/cases/hro-2019-0001/correct/withdraw",
                                  "/cases/hro-2019-0001/resolve", "/import"])  # fmt: skip
 def test_a_correction_without_the_form_token_is_refused_and_writes_nothing(web, repo, new_case, url):

@@ -265,8 +265,11 @@ def event_problems(
             started = True
         elif event.type in ("supported", "followed_up") and not started:
             problem(index, "rule.before_start", where=where, type=label("event", event.type))
-        elif event.type == "team_formed" and len(event.members) < 2:
-            problem(index, "rule.team_needs_members", where=where)
+        elif event.type == "team_formed":
+            if len(event.members) < 2:
+                problem(index, "rule.team_needs_members", where=where)
+            if not started:  # a team is an escalation (3(2)②エ): it never makes a case 支援中 without a lead
+                problem(index, "rule.team_before_start", where=where)
         elif event.type == "closed":
             if not event.outcome:
                 problem(index, "rule.close_needs_outcome", where=where)

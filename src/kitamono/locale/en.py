@@ -1252,4 +1252,8 @@ MESSAGES: dict[str, str] = {
     "model.subsidy_default": "subsidies: make exactly one programme default: true",
     "model.nearby": "nearby: there is no 振興局 called {name}",
     "model.case_id": "A case id looks like hro-2019-0001",
+    # --- loose ---
+    "rule.team_before_start": "{where}: a team cannot be recorded on a case with no lead institution. A team is formed when the lead's support is not enough (plan 3(2)②エ). Record the start of support (start) with a lead first",
+    "web.import_cancel": "Do not import",
+    "web.import_cancelled": "Nothing was imported. The copy kept of the file you checked was removed",
 }

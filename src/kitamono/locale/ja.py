@@ -1252,4 +1252,8 @@ MESSAGES: dict[str, str] = {
     "model.subsidy_default": "subsidies: default: true の制度をちょうど一つにしてください",
     "model.nearby": "nearby: 振興局「{name}」はありません",
     "model.case_id": "案件 ID は hro-2019-0001 の形で書いてください",
+    # --- loose ---
+    "rule.team_before_start": "{where}: 主担当 (lead) が決まっていない案件にはチーム結成を記録できません。チームは主担当の支援だけでは対応が難しいときに結成するものです(計画 3(2)②エ)。先に主担当を決めて支援開始 (start) を記録してください",
+    "web.import_cancel": "取り込まない",
+    "web.import_cancelled": "取り込みをやめました。確かめたファイルの控えは消しました",
 }

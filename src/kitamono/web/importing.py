@@ -7,12 +7,19 @@ the rows skipped and why, what each row becomes or what is wrong with it. Import
 
     POST /import  action=preview, file=相談記録簿.xlsx  → the preview, and a button to import it
     POST /import  action=confirm, upload=<token>        → the cases written, or why none were
+    POST /import  action=cancel, upload=<token>         → nothing imported, the file removed
+
+A 相談記録簿 holds contact persons, so no upload stays longer than it is of use: one is removed
+once imported, cancelled, or not importable (its preview offers no import); one previewed and
+never confirmed is removed when a new file is sent a day (``KEPT_FOR``) after it was kept.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from flask import flash, redirect, render_template, request, url_for
@@ -24,9 +31,37 @@ from kitamono.i18n import t
 from kitamono.store import Repository
 from kitamono.web.views import _workspace, pages
 
+#: How long a kept upload waits for its preview's 「取り込む」: a preview page offers it for this long.
+KEPT_FOR = timedelta(days=1)
+
 
 def _uploads(repo: Repository) -> Path:
     return repo.local_dir / "uploads"
+
+
+def _remove(path: Path) -> None:
+    """Remove a kept upload (its folder), if another request has not already."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _sweep(repo: Repository) -> None:
+    """Remove the uploads kept more than ``KEPT_FOR`` ago: previews never confirmed. An upload's
+    age is that of the newest stamp of its folder and its file, so one touched within the day stays."""
+    folder = _uploads(repo)
+    if not folder.is_dir():
+        return
+    oldest_kept = time.time() - KEPT_FOR.total_seconds()
+    for entry in folder.iterdir():
+        try:
+            inside = list(entry.iterdir()) if entry.is_dir() else []
+            newest = max(p.stat().st_mtime for p in [entry, *inside])
+        except OSError:  # removed meanwhile (a confirm, another sweep)
+            continue
+        if newest < oldest_kept:
+            _remove(entry)
 
 
 def _kept(repo: Repository, token: str) -> Path:
@@ -44,6 +79,7 @@ def _keep(repo: Repository) -> tuple[str, Path]:
     name = Path((sent.filename or "") if sent else "").name.replace("\\", "_")
     if sent is None or not name or name in (".", ".."):
         raise InputError(t("web.import_no_file"))
+    _sweep(repo)
     token = secrets.token_hex(16)
     path = _uploads(repo) / token / name
     path.parent.mkdir(parents=True)
@@ -83,16 +119,22 @@ def import_file() -> Answer | tuple[str, int]:
     from kitamono import exchange
 
     repo, ref = _workspace().repo, _workspace().reference()
-    confirm = request.form.get("action") == "confirm"
-    token = request.form.get("upload", "") if confirm else None
+    action = request.form.get("action")
+    confirm = action == "confirm"
+    token = request.form.get("upload", "") if action in ("confirm", "cancel") else None
+    if action == "cancel":
+        if token and token.isalnum():
+            _remove(_uploads(repo) / token)
+        flash(t("web.import_cancelled"))
+        return redirect(url_for("web.import_form"), 303)
     path: Path | None = None
     try:
         options = _options()
         path = _kept(repo, token) if token else _keep(repo)[1]
         result = exchange.import_file(repo, path, ref, today(), dry_run=not confirm, options=options)  # type: ignore[arg-type]
     except KitamonoError as error:
-        if path is not None and not confirm:  # a file that cannot be read is not kept
-            shutil.rmtree(path.parent, ignore_errors=True)
+        if path is not None:  # a file that cannot be read, or whose import failed, is offered no more
+            _remove(path.parent)
         listed = getattr(error, "problems", [])[: exchange.MAX_LISTED_PROBLEMS]
         return _page(400, problems=[str(error), *listed])
     token = path.parent.name
@@ -102,9 +144,11 @@ def import_file() -> Answer | tuple[str, int]:
                     errors=len(plan.of("error")))  # fmt: skip
         problems = [t("exchange.preview_problems", n=len(plan.problems))] if plan.problems else []
         ready = not plan.problems and bool(plan.of("add"))
+        if not ready:  # the page offers no import of it: nothing will ask for the file again
+            _remove(path.parent)
         return _page(400 if problems else 200, lines=exchange.preview_lines(result.source, plan), summary=summary,
                      problems=problems, token=token if ready else None)  # fmt: skip
-    shutil.rmtree(path.parent, ignore_errors=True)
+    _remove(path.parent)
     for line in exchange.plan_lines(exchange.ImportPlan(plan.of("duplicate"))):
         flash(line, "warning")
     unknown = exchange.unknown_columns(result.source)
