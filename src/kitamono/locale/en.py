@@ -1205,4 +1205,6 @@ MESSAGES: dict[str, str] = {
     "web.import_no_file": "Choose the file to import",
     "web.import_expired": "The file checked is gone. Choose the file again and check it",
     "web.import_nothing": "There is nothing to import",
+    # --- outcomes ---
+    "web.field_suggested": "Field guessed from the summary: '{field}' (if it is wrong, choose it in the Field list of this form)",
 }

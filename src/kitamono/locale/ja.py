@@ -1205,4 +1205,6 @@ MESSAGES: dict[str, str] = {
     "web.import_no_file": "取り込むファイルを選んでください",
     "web.import_expired": "確かめたファイルが見つかりません。もう一度ファイルを選んで確かめてください",
     "web.import_nothing": "取り込む案件はありません",
+    # --- outcomes ---
+    "web.field_suggested": "分野を内容から「{field}」と推定しました(違うときは、この画面の「分野」の欄で選んでください)",
 }
