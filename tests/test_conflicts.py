@@ -369,3 +369,18 @@ def test_a_withdrawal_on_this_side_against_records_on_the_other_keeps_the_withdr
     assert result.case.withdrawn == withdrawn.withdrawn and conflict.kind == "withdrawn"
     assert [e.type for e in conflict.theirs_events] == ["supported"] and conflict.theirs is None
     assert merge_cases(started, withdrawn, started).clean  # nothing recorded on the other side: no question
+
+
+def test_no_open_conflict_says_none_instead_of_bare_headings(repo, run, new_case):
+    new_case()
+    for fmt, stdout in (
+        ("plain", "該当なし\n"),
+        ("table", "未解決の競合\n該当なし\n\n"),
+        ("markdown", "# 未解決の競合\n\n## 未解決の競合\n\n該当なし\n"),
+        ("csv", "\ufeffID,番号,食い違い,この複製(ours),他の複製(theirs),解決するコマンド\n該当なし\n"),
+        ("json", "[]\n"),
+    ):
+        result = ok(run("conflicts", "--format", fmt))
+        assert result.stdout == stdout, fmt
+        assert result.stderr == "未解決の競合はありません\n"
+    assert run("case", "list", "--format", "plain").stdout.startswith("ID")  # other listings keep their headings

@@ -332,3 +332,21 @@ def test_a_case_in_a_new_year_folder_shows_at_the_next_page(web, repo, new_case)
     settle()
     new_case(company="株式会社根室漁業", received_on="2021-08-02")  # only the new folder's time changes
     assert "株式会社根室漁業" in text(get(web, "/cases"))
+
+
+# --- the new-case form --------------------------------------------------------------------------
+
+
+def test_a_guessed_field_is_chosen_on_the_form_not_with_a_command_line_option(web, repo, run):
+    from test_web import NEW
+
+    notice = "分野を内容から「食料品製造関連」と推定しました(違うときは、この画面の「分野」の欄で選んでください)"
+    preview = text(post(web, "/new", {**NEW, "action": "preview"}))
+    assert f'<p class="flash warning">{notice}</p>' in preview and "--field" not in preview
+    saved = post(web, "/new", {**NEW, "action": "save"})
+    assert saved.status_code == 303
+    page = text(get(web, saved.headers["Location"]))
+    assert notice in page and "--field" not in page
+    said = ok(run("case", "new", "--no-input", "--company", NEW["company"], "--municipality", "帯広市",
+                  "--title", NEW["title"], "--received-on", "R1.5.14", "--channel", "visit"))  # fmt: skip
+    assert "分野を内容から「食料品製造関連」と推定しました(--field で指定できます)" in said.stderr

@@ -85,8 +85,11 @@ def recognised_needs(text: str, ref: Reference) -> list[str]:
     return [match.need for match in recognise_needs(text, ref, title)]
 
 
-def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
-    """A valid new Case (id still a placeholder) and the warnings it deserves."""
+def build_case(new: NewCase, ref: Reference, today: date, *, field_notice: str = "case.field_suggested") -> Logged:
+    """A valid new Case (id still a placeholder) and the warnings it deserves.
+
+    ``field_notice``: the catalogue key of the warning that the field was guessed, which says
+    how to choose it (``--field`` on the command line; a page names its own field selector)."""
     check_received_on(new.received_on, ref, today, allowed=new.date_outside_plan)
     received_by = ref.institution(new.received_by).id
     municipality = ref.municipality(new.municipality).name
@@ -124,7 +127,7 @@ def build_case(new: NewCase, ref: Reference, today: date) -> Logged:
         raise InputError(validation_message(error)) from None
     warnings: list[str] = []
     if new.field is None:
-        warnings.append(t("case.field_suggested", field=_field_name(case_field, ref)))
+        warnings.append(t(field_notice, field=_field_name(case_field, ref)))
     plans, fits = plan_fit(case_field, municipality, ref, case_text(case))
     if not plans:
         warnings.append(t("case.no_plan", municipality=municipality))
@@ -215,9 +218,11 @@ def _field_name(case_field: str, ref: Reference) -> str:
     return spec.name if spec else t("field.other")
 
 
-def log_case(repo: store.Repository, new: NewCase, ref: Reference, today: date) -> Logged:
-    """Validate and store a new case under a fresh id."""
-    logged = build_case(new, ref, today)
+def log_case(
+    repo: store.Repository, new: NewCase, ref: Reference, today: date, *, field_notice: str = "case.field_suggested"
+) -> Logged:
+    """Validate and store a new case under a fresh id (``field_notice``: as for ``build_case``)."""
+    logged = build_case(new, ref, today, field_notice=field_notice)
     prefix = repo.local.institution or logged.case.received_by
     created = store.create_case(repo, logged.case, prefix, fiscal_year(logged.case.received_on))
     return Logged(created, logged.warnings)

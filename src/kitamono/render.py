@@ -106,8 +106,9 @@ def _headings(table: Table, shown: Callable[[str], Any] = str) -> list[Any]:
 
 def _says_none(table: Table, sections: bool) -> bool:
     """Whether a table is shown as 「該当なし」: it has no rows (a total of nothing adds nothing),
-    and it is one section of a document (a listing of one table keeps its headings)."""
-    return sections and not table.rows
+    and it is one section of a document (a listing of one table keeps its headings) or asks to
+    be (``says_none``: headings alone would only say there is nothing)."""
+    return (sections or table.says_none) and not table.rows
 
 
 def _opening(report: Report) -> list[str]:

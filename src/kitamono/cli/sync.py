@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ from kitamono.reports.rows import TEXT_FORMATS
 
 if TYPE_CHECKING:
     from kitamono.checks import Problem
-    from kitamono.gitsync.syncing import SyncResult, Trouble
+    from kitamono.gitsync.syncing import SyncResult
     from kitamono.models import Case
     from kitamono.store import Repository
 
@@ -41,55 +41,18 @@ def sync(
     allow_delete: Annotated[bool, typer.Option("--allow-delete", help=t("sync.opt_allow_delete"))] = False,
 ) -> None:
     from kitamono import gitsync
+    from kitamono.reports.syncing import sync_said
 
     repo = repository()
     result = gitsync.sync(repo, repository_check, allow_delete=allow_delete)
-    if result.outcome == "removed_by_hand":
-        fail(t("sync.removed_by_hand", paths=", ".join(result.removed)))
-    for message in result.warnings:
-        warn(message)
-    if result.committed:
-        info(t("sync.committed", n=len(result.committed), institution=result.institution))
-    if result.outcome == "conflicted":
-        _stop_for_troubles(result.troubles)
-    if result.outcome == "no_remote":
-        fail(t("sync.no_remote"))
-    if result.outcome == "unreachable":
-        fail(t("sync.unreachable", remote=result.remote, reason=result.reason))
-    _show_arrivals(repo, result, fmt, output)
-    if result.outcome == "check_failed":
-        for problem in result.problems:
-            info(problem.line())
-        fail(t("sync.check_failed", n=len(result.problems)))
-    if result.outcome in ("rejected", "refused"):
-        fail(t(f"sync.{result.outcome}", remote=result.remote, reason=result.reason))
-    if result.pushed:
-        info(t("sync.done", remote=result.remote))
-    else:
-        info(t("sync.nothing_to_push"))
-
-
-def _stop_for_troubles(troubles: list[Trouble]) -> NoReturn:
-    """Say what stops the sync, file by file, and end with what to do next."""
-    from kitamono.reports.conflicts import conflict_line
-
-    ref = reference(repository()) if any(trouble.conflicts for trouble in troubles) else None
-    for trouble in troubles:
-        for conflict in trouble.conflicts:
-            if ref is not None:
-                info(conflict_line(trouble.case_id or trouble.path, conflict, ref))
-        if trouble.problem:
-            info(trouble.problem)
-    first: dict[str, list[str]] = {}
-    for trouble in troubles:
-        first.setdefault(trouble.kind, []).append(trouble.case_id or trouble.path)
-    if "conflicts" in first:
-        ids = first["conflicts"]
-        fail(t("sync.conflicted", ids=", ".join(ids), first=ids[0]))
-    if "unreadable" in first:
-        ids = first["unreadable"]
-        fail(t("sync.unreadable_cases", ids=", ".join(ids), first=ids[0]))
-    fail(t("sync.files_conflicted", paths=", ".join(trouble.path for trouble in troubles)))
+    conflicts = any(trouble.conflicts for trouble in result.troubles)
+    said = sync_said(result, reference(repo) if conflicts else None)
+    for line in said.lines:
+        (warn if line.kind == "warning" else info)(line.text)
+    if said.arrivals:
+        _show_arrivals(repo, result, fmt, output)
+    if said.failure is not None:
+        fail(said.failure)
 
 
 def _show_arrivals(repo: Repository, result: SyncResult, fmt: str | None, output: Path | None) -> None:
@@ -97,7 +60,6 @@ def _show_arrivals(repo: Repository, result: SyncResult, fmt: str | None, output
     from kitamono.reports.history import sync_report
 
     if not result.arrived:
-        info(t("sync.nothing_arrived"))
         if fmt == "json":  # scripts always get a list
             emit(sync_report(result, {}), fmt, output, formats=TEXT_FORMATS)
         return
@@ -109,8 +71,6 @@ def _show_arrivals(repo: Repository, result: SyncResult, fmt: str | None, output
                 cases[change.case_id] = load_case_file(path)
             except Exception:  # noqa: BLE001 - an unreadable case is reported by the check
                 continue
-    counts = {kind: sum(1 for c in result.arrived if c.kind == kind) for kind in ("added", "changed", "removed")}
-    info(t("sync.arrived", **counts))
     emit(sync_report(result, cases), fmt, output, formats=TEXT_FORMATS)
 
 

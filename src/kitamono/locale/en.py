@@ -1256,4 +1256,6 @@ MESSAGES: dict[str, str] = {
     "rule.team_before_start": "{where}: a team cannot be recorded on a case with no lead institution. A team is formed when the lead's support is not enough (plan 3(2)②エ). Record the start of support (start) with a lead first",
     "web.import_cancel": "Do not import",
     "web.import_cancelled": "Nothing was imported. The copy kept of the file you checked was removed",
+    # --- outcomes ---
+    "web.field_suggested": "Field guessed from the summary: '{field}' (if it is wrong, choose it in the Field list of this form)",
 }

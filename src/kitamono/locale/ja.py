@@ -1256,4 +1256,6 @@ MESSAGES: dict[str, str] = {
     "rule.team_before_start": "{where}: 主担当 (lead) が決まっていない案件にはチーム結成を記録できません。チームは主担当の支援だけでは対応が難しいときに結成するものです(計画 3(2)②エ)。先に主担当を決めて支援開始 (start) を記録してください",
     "web.import_cancel": "取り込まない",
     "web.import_cancelled": "取り込みをやめました。確かめたファイルの控えは消しました",
+    # --- outcomes ---
+    "web.field_suggested": "分野を内容から「{field}」と推定しました(違うときは、この画面の「分野」の欄で選んでください)",
 }

@@ -127,6 +127,6 @@ def conflicts_report(cases: Sequence[Case], ref: Reference) -> Report:
                 _side_json(conflict, "ours", ref), _side_json(conflict, "theirs", ref), resolve_command(case, conflict),
             ])  # fmt: skip
     title = t("title.conflicts")
-    note = t("conflicts.note") if rows else t("conflicts.none")
+    note = t("conflicts.note") if rows else None
     json_order = ("id", "number", "item", "kind", "what", "ours", "theirs", "command")
-    return Report(title, [Table(title, columns, rows, note=note, json_order=json_order)])
+    return Report(title, [Table(title, columns, rows, note=note, json_order=json_order, says_none=True)])

@@ -69,6 +69,7 @@ class Table(NamedTuple):
     only: Only = None
     head: int | None = None
     more: str | None = None
+    says_none: bool = False  # shown as 「該当なし」 when it has no rows even alone, not as bare headings
 
     @property
     def shown_columns(self) -> list[int]:

@@ -394,6 +394,10 @@ def _new_form(values: dict[str, str], errors: dict[str, str], suggestion: dict[s
     ), code  # fmt: skip
 
 
+#: How the new-case page tells that the field was guessed: choose it in the form, not with --field.
+FIELD_NOTICE = "web.field_suggested"
+
+
 @pages.get("/new")
 def new_form() -> tuple[str, int]:
     workspace = _workspace()
@@ -434,14 +438,14 @@ def new_case() -> Answer | tuple[str, int]:
         try:
             suggestion = _suggestion(values, ref)
             if saving:
-                logged = log_case(repo, _new_case(values, now), ref, now)
+                logged = log_case(repo, _new_case(values, now), ref, now, field_notice=FIELD_NOTICE)
                 for message in logged.warnings:
                     flash(message, "warning")
                 flash(t("case.created", id=logged.case.id))
                 _auto_commit(repo, logged.case.id)
                 return redirect(url_for("web.case_page", case_id=logged.case.id), 303)
             if all(values[name] for name in NEW_REQUIRED):
-                warnings = build_case(_new_case(values, now), ref, now).warnings
+                warnings = build_case(_new_case(values, now), ref, now, field_notice=FIELD_NOTICE).warnings
         except KitamonoError as error:
             errors["_form"] = str(error)
     return _new_form(values, errors, suggestion, warnings, 400 if errors else 200)
@@ -563,46 +567,23 @@ def sync_page() -> tuple[str, int]:
 
 @pages.post("/sync")
 def sync() -> tuple[str, int]:
-    """``kitamono sync``, its messages as the command line words them."""
+    """``kitamono sync``, its messages as the command line words them (``sync_said``, for a page)."""
     from kitamono import gitsync
     from kitamono.casework import check_before_push
-    from kitamono.reports.conflicts import conflict_line
+    from kitamono.reports.history import sync_report
+    from kitamono.reports.syncing import sync_said
 
-    repo = _workspace().repo
+    workspace = _workspace()
     try:
-        result = gitsync.sync(repo, lambda r: check_before_push(r, today()))
+        result = gitsync.sync(workspace.repo, lambda r: check_before_push(r, today()))
     except KitamonoError as error:
         return _sync_page([("error", str(error))], code=400)
-    said: list[tuple[str, str]] = [("warning", message) for message in result.warnings]
-    if result.committed:
-        said.append(("info", t("sync.committed", n=len(result.committed), institution=result.institution)))
-    failure = {
-        "conflicted": lambda: t("web.sync_conflicted"),
-        "removed_by_hand": lambda: t("sync.removed_by_hand", paths=t("list.sep").join(result.removed)),
-        "no_remote": lambda: t("sync.no_remote"),
-        "unreachable": lambda: t("sync.unreachable", remote=result.remote, reason=result.reason),
-        "check_failed": lambda: t("sync.check_failed", n=len(result.problems)),
-        "rejected": lambda: t("sync.rejected", remote=result.remote, reason=result.reason),
-        "refused": lambda: t("sync.refused", remote=result.remote, reason=result.reason),
-    }.get(result.outcome)
-    ref = _workspace().reference()
-    for trouble in result.troubles:
-        said.extend(("error", conflict_line(trouble.case_id or trouble.path, c, ref)) for c in trouble.conflicts)
-        if trouble.problem:
-            said.append(("error", trouble.problem))
-    said.extend(("error", problem.line()) for problem in result.problems)
-    if failure is not None:
-        said.append(("error", failure()))
-    else:
-        said.append(("info", t("sync.done", remote=result.remote) if result.pushed else t("sync.nothing_to_push")))
-    arrived = None
-    if result.arrived:
-        from kitamono.reports.history import sync_report
-
-        counts = {kind: sum(1 for c in result.arrived if c.kind == kind) for kind in ("added", "changed", "removed")}
-        said.append(("info", t("sync.arrived", **counts)))
-        arrived = sync_report(result, {})
-    return _sync_page(said, arrived, 400 if failure is not None else 200)
+    said = sync_said(result, workspace.reference(), page=True)
+    lines: list[tuple[str, str]] = [(line.kind, line.text) for line in said.lines]
+    if said.failure is not None:
+        lines.append(("error", said.failure))
+    arrived = sync_report(result, {}) if said.arrivals and result.arrived else None
+    return _sync_page(lines, arrived, 400 if said.failed else 200)
 
 
 # --- signing in (served beyond this machine only) -----------------------------------------------
