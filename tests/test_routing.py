@@ -541,7 +541,7 @@ def test_staff_can_ask_for_a_team(repo, run, new_case):
     got = route_json(run, case_id, "--team")
     assert got["team"] == ["hro", "hokudai", "dogin"]
     assert got["team_roles"]["finance"] == "dogin"
-    assert "3(2)②エ: 職員がチームを求めました(--team)。イ・ウで対応が難しいとして、センターが関係機関と調整し、" \
+    assert "3(2)②エ: 職員がチームを求めました。イ・ウで対応が難しいとして、センターが関係機関と調整し、" \
            "産学官金のチームで解決策を示します" in got["reasons"]  # fmt: skip
     assert any("金は北海道銀行(会社の取引銀行)" in r for r in got["reasons"])
     # Without --team the same case gets none.

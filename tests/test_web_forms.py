@@ -350,3 +350,15 @@ def test_a_guessed_field_is_chosen_on_the_form_not_with_a_command_line_option(we
     said = ok(run("case", "new", "--no-input", "--company", NEW["company"], "--municipality", "帯広市",
                   "--title", NEW["title"], "--received-on", "R1.5.14", "--channel", "visit"))  # fmt: skip
     assert "分野を内容から「食料品製造関連」と推定しました(--field で指定できます)" in said.stderr
+
+
+def test_a_tie_between_fields_is_explained_on_the_page_without_a_command_line_option(web):
+    """「食品」 and 「機械」 once each, and a title that names neither: a tie, said in words that fit
+    the page as well as the command line."""
+    from test_web import NEW
+
+    typed = {**NEW, "title": "相談", "summary": "食品の加工と機械の設計について相談したい", "action": "preview"}
+    preview = text(post(web, "/new", typed))
+    said = "語の数が同じで、件名からも決められないため「食料品製造関連」としました(違うときは分野を指定してください)"
+    assert said in preview
+    assert "--" not in re.sub(r"<!--.*?-->", "", preview)
