@@ -234,3 +234,31 @@ def test_the_server_collects_reference_cycles_again_once_the_cases_are_read(repo
         gc.enable()
     assert seen and seen[0][0] and seen[0][1] > 0
     assert said[-2:] == ["案件 1 件を読み込みました", "ページを閉じました"]
+
+
+def test_a_server_stopped_before_any_page_still_writes_the_index(repo, new_case, monkeypatch):
+    """The first load's index waits for the first page; a server stopped before one was asked for
+    writes it as it stops, so that the next command finds it."""
+    from werkzeug.serving import BaseWSGIServer
+
+    from kitamono.store import Repository
+    from kitamono.web.serve import listen, serve
+
+    new_case()
+    for name in ("index.pickle", "index-delta.pickle"):
+        (repo / ".kitamono" / name).unlink(missing_ok=True)
+    written_while_serving: list[bool] = []
+
+    def serve_forever(self) -> None:
+        written_while_serving.append((repo / ".kitamono" / "index.pickle").exists())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever", serve_forever)
+    try:
+        serve(Repository(repo), listen("127.0.0.1", 0), "127.0.0.1", False, tell=lambda _: None)
+    finally:
+        import gc
+
+        gc.unfreeze()
+    assert written_while_serving == [False]
+    assert (repo / ".kitamono" / "index.pickle").is_file()

@@ -106,3 +106,4 @@ def serve(repo: Repository, listening: socket.socket, host: str, open_browser: b
         for server, _ in servers:
             server.server_close()
         listening.close()
+        workspace.close()

@@ -184,16 +184,29 @@ class Workspace:
 
     def settle(self) -> None:
         """After a response is sent: look at every file of a new load once more, beside the next
-        requests (not while the first page that needed the load is computed)."""
-        with self._lock:
+        requests (not while the first page that needed the load is computed), and write the first
+        load's index."""
+        with self._lock:  # the thread started before it is known: ``close`` may join it at once
             snapshot, self._unverified = self._unverified, None
             saves, self._saves = self._saves, []
-        if saves:
-            self._saver = threading.Thread(target=lambda: [save() for save in saves], name="kitamono-web-index",
-                                           daemon=True)  # fmt: skip
-            self._saver.start()
+            if saves:
+                saver = threading.Thread(target=lambda: [save() for save in saves], name="kitamono-web-index",
+                                         daemon=True)  # fmt: skip
+                saver.start()
+                self._saver = saver
         if snapshot is not None:
             self._verify_later(snapshot)
+
+    def close(self) -> None:
+        """As the server stops: write what is still to be written (the first load's index, when no
+        page was asked for), so that the next command finds it."""
+        with self._lock:
+            saves, self._saves = self._saves, []
+            saver = self._saver
+        for save in saves:
+            save()
+        if saver is not None:
+            saver.join()
 
     def _verify_later(self, snapshot: Snapshot) -> None:
         """Look at every file's stamp once more, beside the requests, and mark ``snapshot`` as
