@@ -113,10 +113,8 @@ def quick_count(argv: list[str]) -> str | None:
         return None  # the full command line says what is wrong, in its own words
     if loaded.clashes() or loaded.problems:
         return None  # ambiguous ids or a damaged file: the full command line refuses to count
-    from kitamono.controls import printable
-
     for note in loaded.notes:
-        print(printable(note), file=sys.stderr)
+        _say(note)
     return f"{len(loaded) if fy is None else loaded.count_received_in(fy)}\n"
 
 
@@ -144,10 +142,12 @@ def _web_options(argv: list[str]) -> tuple[str | None, int, str, bool] | None:
             given[name] = value
         else:
             return None
-    port_text = given.get("--port", "8470")
+    from kitamono.web.addresses import DEFAULT_HOST, DEFAULT_PORT
+
+    port_text = given.get("--port", str(DEFAULT_PORT))
     if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         return None
-    return repo, int(port_text), given.get("--host", "127.0.0.1"), "--open" in given
+    return repo, int(port_text), given.get("--host", DEFAULT_HOST), "--open" in given
 
 
 def quick_web(argv: list[str]) -> bool:

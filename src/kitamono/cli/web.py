@@ -8,6 +8,7 @@ import typer
 
 from kitamono.cli.common import info, repository
 from kitamono.i18n import t
+from kitamono.web.addresses import DEFAULT_HOST, DEFAULT_PORT
 
 
 def register(app: typer.Typer) -> None:
@@ -15,8 +16,8 @@ def register(app: typer.Typer) -> None:
 
 
 def web(
-    port: Annotated[int, typer.Option("--port", help=t("web.opt_port"), min=1, max=65535)] = 8470,
-    host: Annotated[str, typer.Option("--host", help=t("web.opt_host"), show_default=True)] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help=t("web.opt_port"), min=1, max=65535)] = DEFAULT_PORT,
+    host: Annotated[str, typer.Option("--host", help=t("web.opt_host"), show_default=True)] = DEFAULT_HOST,
     open_: Annotated[bool, typer.Option("--open", help=t("web.opt_open"))] = False,
 ) -> None:
     from kitamono.web.serve import listen, serve

@@ -31,14 +31,12 @@ from werkzeug.wsgi import ClosingIterator
 from kitamono.errors import KitamonoError
 from kitamono.i18n import LANGUAGES, chosen_language, lang, t
 from kitamono.sheets import MAX_FILE_BYTES
+from kitamono.web.addresses import DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS
 from kitamono.web.workspace import Workspace
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-DEFAULT_PORT = 8470
-#: The addresses that reach this machine only; any other needs the token.
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: Only this server's own files: no inline script or style, nothing from elsewhere, no frames.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -73,7 +71,7 @@ def _names(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in hosts} | ({*hosts} if port == 80 else set())
 
 
-def create_app(root: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None,
+def create_app(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
                workspace: Workspace | None = None) -> Flask:  # fmt: skip
     """The application serving the repository at ``root``; ``token`` is required on a non-local ``host``.
     ``workspace``: the cases of ``root`` already being read (``kitamono web`` starts before Flask loads)."""

@@ -4,8 +4,8 @@ Both ways into ``kitamono web`` come here: the full command line (``cli/web.py``
 entry point's quick start (``launch.py``), which begins before the command-line framework
 loads. Nothing here imports Typer::
 
-    listening = listen("127.0.0.1", 8470)   # InputError: in use, or an address of no use
-    serve(repo, listening, "127.0.0.1")       # until Ctrl+C
+    listening = listen("127.0.0.1", 8470)              # InputError: in use, or an address of no use
+    serve(repo, listening, "127.0.0.1", False, tell=say)  # until Ctrl+C; ``say`` writes a line to stderr
 """
 
 from __future__ import annotations
@@ -13,26 +13,26 @@ from __future__ import annotations
 import errno
 import gc
 import os
-import secrets
-import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kitamono.errors import InputError
 from kitamono.i18n import t
+from kitamono.web.addresses import ANY_ADDRESS, LOCAL_HOSTS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # socket and the server load when a server starts: the command line imports this module
+    import socket
+
     from werkzeug.serving import BaseWSGIServer
 
     from kitamono.store import Repository
-
-#: Addresses that name every interface: a request cannot be checked against them (DNS rebinding).
-ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
 def listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host:port``, taken before anything is read, so that a port in use
     is one line and nothing else is done. InputError when it cannot be taken."""
+    import socket
+
     if host in ANY_ADDRESS:
         raise InputError(t("web.host_any"))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -68,9 +68,11 @@ def serve(repo: Repository, listening: socket.socket, host: str, open_browser: b
         """Flask loaded, the server made and its address said: done while the case files are parsed."""
         if servers:
             return
+        import secrets
+
         from werkzeug.serving import make_server
 
-        from kitamono.web import LOCAL_HOSTS, create_app
+        from kitamono.web.app import create_app
 
         token = None if host in LOCAL_HOSTS else secrets.token_urlsafe(18)
         app = create_app(repo.root, host=host, port=port, token=token, workspace=workspace)
