@@ -80,8 +80,9 @@ def test_a_sync_that_brings_and_pushes_says_the_same_lines_on_both(network, run,
     ]
     assert said.exit_code == 0 and said.stderr.splitlines() == expected
     assert page.status_code == 200 and page_lines(page) == [("info", line) for line in expected]
-    assert "株式会社十勝チーズ工房" in said.stdout  # the arrivals, listed by both
-    assert "hro-2026-0001" in text(page).split('id="sync-state"')[0]
+    assert "株式会社十勝チーズ工房" in said.stdout  # the arrivals, listed by both, with company and title
+    listed = text(page).split('id="sync-state"')[0]
+    assert "hro-2026-0001" in listed and "株式会社十勝チーズ工房" in listed
 
 
 def test_a_sync_with_nothing_new_says_so_on_both(network, run, tmp_path):

@@ -582,7 +582,11 @@ def sync() -> tuple[str, int]:
     lines: list[tuple[str, str]] = [(line.kind, line.text) for line in said.lines]
     if said.failure is not None:
         lines.append(("error", said.failure))
-    arrived = sync_report(result, {}) if said.arrivals and result.arrived else None
+    arrived = None
+    if said.arrivals and result.arrived:  # listed with their company and title, as the command line lists them
+        loaded = workspace.with_withdrawn(workspace.snapshot())  # the cases as they are now, after the sync
+        wanted = {change.case_id for change in result.arrived}
+        arrived = sync_report(result, {case.id: case for case in (loaded.cases if loaded else []) if case.id in wanted})
     return _sync_page(lines, arrived, 400 if said.failed else 200)
 
 
