@@ -22,8 +22,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -283,3 +287,27 @@ def _first_center(tmp_path_factory: pytest.TempPathFactory) -> Path:
         runner = Runner()
         Network(folder, lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False)).center()
     return folder
+
+
+# --- kitamono web in its own process ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A port no program listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def kitamono_web(*args: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """``kitamono web`` on a free port in its own process (with ``args``; the repository from the
+    environment), its messages on a pipe; stopped afterwards, however the block ends."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port), *args],
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -45,6 +45,16 @@ def shared_case(network: Network, staff) -> tuple:
     return center, bank, case_id
 
 
+def started_case(network: Network, run, staff) -> tuple:
+    """The shared case, started by 道総研 on the センター's clone (2026-10-05); both clones hold that."""
+    center, bank, case_id = shared_case(network, staff)
+    staff("道総研 太郎", "2026-10-05")
+    ok(run("--repo", center, "case", "start", case_id, "--lead", "hro", "--date", "2026-10-05"))
+    ok(network.sync(center))
+    ok(network.sync(bank))
+    return center, bank, case_id
+
+
 def events_of(clone, case_id) -> list[tuple]:
     return [(e["type"], str(e["date"]), e["by"], e.get("lead")) for e in cases_in(clone)[case_id]["events"]]
 
@@ -142,11 +152,7 @@ def test_two_starts_with_different_leads_are_one_conflict_settled_by_resolve(net
 def test_support_recorded_after_the_other_clone_closed_is_a_conflict_not_support_after_close(
     network, run, staff, last
 ):
-    center, bank, case_id = shared_case(network, staff)
-    staff("道総研 太郎", "2026-10-05")
-    ok(run("--repo", center, "case", "start", case_id, "--lead", "hro", "--date", "2026-10-05"))
-    ok(network.sync(center))
-    ok(network.sync(bank))
+    center, bank, case_id = started_case(network, run, staff)
     staff("道総研 太郎", "2026-11-01")
     ok(run("--repo", center, "case", "close", case_id, "--outcome", "試作が完了", "--date", "2026-11-01"))
     staff("北洋 花子", "2026-11-05")
@@ -256,11 +262,7 @@ def _rewrite(clone, case_id: str, title: str, company: str) -> None:
 
 
 def test_a_case_withdrawn_on_one_clone_and_supported_on_the_other_is_a_conflict(network, run, staff, monkeypatch):
-    center, bank, case_id = shared_case(network, staff)
-    staff("道総研 太郎", "2026-10-05")
-    ok(run("--repo", center, "case", "start", case_id, "--lead", "hro", "--date", "2026-10-05"))
-    ok(network.sync(center))
-    ok(network.sync(bank))
+    center, bank, case_id = started_case(network, run, staff)
     # The センター withdraws the case (取下げ).
     staff("道総研 太郎", "2026-11-02")
     monkeypatch.setenv("KITAMONO_TODAY", "2026-11-02")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from kitamono.launch import _count_options
 
 
@@ -145,18 +146,10 @@ def test_only_the_plain_forms_of_kitamono_web_start_quickly(argv, expected):
     assert _web_options(argv) == expected
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_kitamono_web_starts_without_the_command_line_framework(repo, new_case):
     """The quick start serves the pages by the functions the full command calls; Typer never loads."""
     new_case()
-    port = _free_port()
+    port = free_port()
     code = (
         "import re, sys, threading, urllib.request\n"
         "from werkzeug.serving import BaseWSGIServer\n"

@@ -10,9 +10,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -23,7 +20,7 @@ import pytest
 import yaml
 from flask.testing import FlaskClient
 
-from conftest import snapshot
+from conftest import kitamono_web, snapshot
 from kitamono.errors import KitamonoError
 from kitamono.store import Repository
 from kitamono.web import create_app
@@ -430,17 +427,9 @@ def test_sync_without_a_remote_says_so(web, repo, git_env):
 # --- the command ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_kitamono_web_serves_the_repository_until_stopped(repo, env):
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
-                              stderr=subprocess.PIPE, text=True, env={**os.environ})  # fmt: skip
-    try:
+    with kitamono_web() as (server, port):
+        assert server.stderr is not None
         line = server.stderr.readline()
         assert f"http://127.0.0.1:{port}/" in line and str(repo) in line
         deadline = time.monotonic() + 20
@@ -452,9 +441,6 @@ def test_kitamono_web_serves_the_repository_until_stopped(repo, env):
             except OSError:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_kitamono_web_reads_the_cases_as_it_starts_not_at_the_first_page(repo, env, new_case):
@@ -466,10 +452,7 @@ def test_kitamono_web_reads_the_cases_as_it_starts_not_at_the_first_page(repo, e
     (repo / "cases" / "2019" / "hro-2019-0099.yaml").write_text("id: [\n", encoding="utf-8")
     for name in ("index.pickle", "index-delta.pickle"):
         (repo / ".kitamono" / name).unlink(missing_ok=True)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
-                              stderr=subprocess.PIPE, text=True, env={**os.environ})  # fmt: skip
-    try:
+    with kitamono_web() as (server, port):
         assert server.stderr is not None
         said = [server.stderr.readline() for _ in range(4)]  # no page asked for yet
         assert any(f"http://127.0.0.1:{port}/" in line for line in said), said
@@ -480,9 +463,6 @@ def test_kitamono_web_reads_the_cases_as_it_starts_not_at_the_first_page(repo, e
         while not (repo / ".kitamono" / "index.pickle").is_file():  # written after the page
             assert time.monotonic() < deadline
             time.sleep(0.05)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_while_worker_processes_parse_the_cases_the_server_starts_beside_them(repo, new_case, monkeypatch):

@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from conftest import kitamono_web
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -30,22 +29,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def served(repo, env, new_case):
     new_case()  # one case from FY2019: the dashboard starts at 1 case
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "kitamono", "web", "--port", str(port)],
-                              stderr=subprocess.PIPE, text=True)  # fmt: skip
-    assert f":{port}/" in (server.stderr.readline() if server.stderr else "")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    with kitamono_web() as (server, port):
+        assert f":{port}/" in (server.stderr.readline() if server.stderr else "")
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

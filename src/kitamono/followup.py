@@ -104,7 +104,12 @@ def lead_of(case: CaseLike, as_of: date | None = None) -> str | None:
     event = start_event(case, as_of)
     if event is None:
         return None
-    return event.lead or event.by
+    return lead_named(event)
+
+
+def lead_named(started: EventLike) -> str:
+    """Who leads a case from its ``started`` event: the lead it names, else who recorded it."""
+    return started.lead or started.by
 
 
 def contact_days(events: Iterable[EventLike]) -> list[date]:
@@ -147,25 +152,20 @@ def obligations(case: CaseLike, targets: Targets, as_of: date, owed: dict[int, l
     ``owed``, shared across calls, keeps the periods owed by each start year once worked out.
     """
     seen = events_until(case, as_of)  # read once: the start, the status, the contacts
-    for started in seen:
-        if started.type == "started":
-            break
-    else:
+    started = next((e for e in seen if e.type == "started"), None)
+    if started is None:
         return []
     start = started.date
     closed = status_after(seen) == "closed"
-    waived = closed and bool(next(e for e in reversed(seen) if e.type == "closed").follow_up_waiver)
+    closing = next((e for e in reversed(seen) if e.type == "closed"), None) if closed else None
+    waived = closing is not None and bool(closing.follow_up_waiver)
     current = fiscal_year(as_of)
-    lead = started.lead or started.by
+    lead = lead_named(started)
     contact = seen[-1].date
     contacts = contact_days(seen)
     found: list[Obligation] = []
     for period, first, last in _periods_owed(fiscal_year(start), targets, {} if owed is None else owed):
-        done_on = None
-        for day in contacts:  # the first in the period: when its follow-up was done
-            if first <= day <= last:
-                done_on = day
-                break
+        done_on = first_between(contacts, first, last)
         state: ObligationState
         if done_on is not None:
             state = "done"
@@ -211,9 +211,9 @@ def followups(cases: Iterable[CaseLike], targets: Targets, as_of: date, institut
             buckets[item.state].append(item)
 
     def order(item: Obligation) -> tuple:
-        return (item.period[0], item.last_contact or date.min, item.case.id)
+        return (item.fiscal_year, item.last_contact or date.min, item.case.id)
 
-    return FollowupList(as_of, *(sorted(bucket, key=order) for bucket in buckets.values()))
+    return FollowupList(as_of, *(sorted(buckets[s], key=order) for s in buckets))
 
 
 # --- the targets ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The ``kitamono`` command: one Typer sub-app per command group, joined here.
 
 Where errors become exit codes: a KitamonoError or an OS error becomes one line on stderr and
-exit 1 (``errors.one_line``, which ``kitamono web``'s quick start in ``launch`` uses too); usage
+exit 1 (``failures.one_line``, which ``kitamono web``'s quick start in ``launch`` uses too); usage
 errors stay with Typer (exit 2); nothing else shows a traceback unless ``KITAMONO_DEBUG=1``.
 """
 

@@ -35,7 +35,7 @@ from kitamono.fiscal import (
     parse_fiscal_year,
     quarter_bounds,
 )
-from kitamono.followup import PeriodCount, count_targets, named_at_start, obligations, period_bounds
+from kitamono.followup import PeriodCount, count_targets, lead_named, named_at_start, obligations, period_bounds
 from kitamono.i18n import label, t
 from kitamono.models import CASE_FIELDS, SUBPREFECTURES, Case, EventLike
 from kitamono.reference import Reference
@@ -316,7 +316,7 @@ def stale(cases: list[Case], ref: Reference, year: Year) -> Section:
         days = (last - contact).days
         if days > STALE_DAYS and (state := status_after(seen)) != "closed":
             started = next((e for e in seen if e.type == "started"), None)
-            found.append((days, case, contact, state, (started.lead or started.by) if started else case.received_by))
+            found.append((days, case, contact, state, lead_named(started) if started else case.received_by))
     found.sort(key=lambda item: (-item[0], item[1].id))
     table = Table(
         t("reports.annual.stale", days=STALE_DAYS, date=format_date(last, year.era)),
